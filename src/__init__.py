@@ -1,0 +1,1 @@
+"""A research harness for studying how small neural networks learn, in plain NumPy."""

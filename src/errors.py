@@ -1,0 +1,13 @@
+"""The one error a user can cause: a bad config value or a bad input file."""
+
+
+class ConfigError(Exception):
+    """A value the user gave is not allowed.
+
+    The message is one paragraph naming the key, the value and what is allowed;
+    the entry points print it without a traceback and exit non-zero.
+    """
+
+    def __init__(self, key: str, value, allowed: str):
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"Invalid value for '{key}': {value!r}. Allowed: {allowed}.")

@@ -1,0 +1,126 @@
+"""Train a population of configured runs together and write each one's run directory.
+
+A single run is a population of one. Runs can share a population when everything that
+shapes the arrays or the loop is equal (``population_key``); seeds, learning rates and
+the other optimiser hyperparameters, and the initialisation, may differ per network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import data as datasets
+from .config import Config, hidden_widths
+from .config import value_of as value
+from .nn.init import InitSpec
+from .nn.losses import Loss
+from .nn.network import Architecture, init_params
+from .nn.optim import SGD, Adam, Momentum, RMSProp
+from .tracking import RunWriter, record_error, save_params
+from .train import MiniBatches, train
+
+
+def population_key(config: Config) -> tuple:
+    """What must be equal for two runs to train side by side in one population."""
+    m, o, t = config.model, config.optimizer, config.train
+    return (
+        hidden_widths(m.hidden), value(m.activation), value(m.output_activation), m.bias,
+        value(o.name), o.nesterov, value(config.loss.name), value(config.loss.reduction),
+        repr(asdict(config.dataset)), t.epochs, t.batch_size, config.log.every, config.log.chunk_epochs,
+    )  # fmt: skip
+
+
+def build_optimizer(configs: list[Config]):
+    """One optimiser for the population, with each network's own hyperparameters."""
+    o = [c.optimizer for c in configs]
+    name = value(o[0].name)
+    lr = [c.lr for c in o]
+    if name == "sgd":
+        return SGD(lr)
+    if name == "momentum":
+        return Momentum(lr, [c.momentum for c in o], nesterov=o[0].nesterov)
+    if name == "rmsprop":
+        return RMSProp(lr, [c.rho for c in o], [c.eps for c in o])
+    return Adam(lr, [c.beta1 for c in o], [c.beta2 for c in o], [c.eps for c in o])
+
+
+def init_spec(config: Config) -> InitSpec:
+    i = config.init
+    return InitSpec(
+        seed=i.seed, scheme=value(i.scheme), generator=value(i.generator), distribution=value(i.distribution),
+        low=i.low, high=i.high, mean=i.mean, std=i.std, gain=i.gain,
+    )  # fmt: skip
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    summary: dict
+
+
+ProgressCallback = Callable[[np.ndarray, dict], None]
+
+
+def run_population(
+    configs: list[Config],
+    run_dirs: list[Path],
+    on_chunk: ProgressCallback | None = None,
+    provenance: dict | None = None,
+) -> list[RunResult]:
+    """Train ``configs`` as one population; network ``p`` writes ``run_dirs[p]``.
+
+    ``on_chunk(epochs, metrics)`` sees every chunk (metrics shaped ``(E, P)``), to print progress.
+    """
+    keys = {population_key(c) for c in configs}
+    if len(keys) != 1:
+        raise ValueError("these runs differ in shape or kind and cannot share a population")
+    first = configs[0]
+    data = datasets.load(first.dataset)
+    sizes = (data.X.shape[1], *hidden_widths(first.model.hidden), data.y.shape[1])
+    arch = Architecture(sizes, value(first.model.activation), value(first.model.output_activation), first.model.bias)
+    params = init_params(arch, [init_spec(c) for c in configs])
+    initial = {name: array.copy() for name, array in params.items()}
+    optimizer = build_optimizer(configs)
+    loss = Loss(value(first.loss.name), value(first.loss.reduction))
+    epochs = first.train.epochs
+    batches = None
+    if first.train.batch_size is not None and first.train.batch_size < len(data.X):
+        batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
+
+    started = time.perf_counter()
+    writers = [
+        RunWriter(run_dir, {"seed": c.init.seed, **(provenance or {})}, c.log.every, epochs - 1)
+        for c, run_dir in zip(configs, run_dirs)
+    ]
+    last_outputs = None
+    try:
+        for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
+            for p, writer in enumerate(writers):
+                writer.write_chunk(chunk.epochs, {name: m[:, p] for name, m in chunk.metrics.items()})
+            last_outputs = chunk.outputs[-1].copy()
+            if on_chunk is not None:
+                on_chunk(chunk.epochs, chunk.metrics)
+    except BaseException as error:  # record every run's end, then let the caller decide
+        for writer, run_dir in zip(writers, run_dirs):
+            record_error(run_dir, error, writer)
+        raise
+    wall_time = (time.perf_counter() - started) / len(configs)
+
+    results = []
+    for p, (writer, run_dir) in enumerate(zip(writers, run_dirs)):
+        save_params(run_dir, {k: v[p] for k, v in initial.items()}, {k: v[p] for k, v in params.items()})
+        diverged = writer.diverged_at is not None
+        predictions = None if diverged else last_outputs[p].tolist()
+        summary = writer.finish(
+            epochs_planned=epochs,
+            predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},
+            wall_time_s=wall_time,
+            population_size=len(configs),
+        )
+        results.append(RunResult(Path(run_dir), summary))
+    return results

@@ -1,0 +1,46 @@
+"""Where a result came from: code version, library versions, machine and command line."""
+
+from __future__ import annotations
+
+import functools
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LIBRARIES = ("numpy", "hydra-core", "omegaconf", "pandas", "matplotlib")
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def code_and_machine() -> dict:
+    """The part of provenance shared by every run of this process (computed once)."""
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {
+        "git_commit": commit,
+        "git_dirty": None if status is None else bool(status),
+        "python": platform.python_version(),
+        "versions": {name: _version(name) for name in LIBRARIES},
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "command": shlex.join(["python", "-m", "src.run", *sys.argv[1:]]),
+    }

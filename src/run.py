@@ -1,0 +1,118 @@
+"""The entry point: ``python -m src.run [key=value ...]``, or ``-m`` for a sweep.
+
+Hydra composes the config from ``conf/`` (and ``experiments/``) plus the overrides; this
+file turns it into the typed ``Config``, trains, writes the run directory, and prints the
+article's view of the run: the loss every ``log.print_every`` epochs, then the predictions.
+It is the only place that sees Hydra's ``DictConfig``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .config import Config, register, validate
+from .config import value_of as value
+from .errors import ConfigError
+from .experiments import register_experiments
+from .population import RunResult, run_population
+from .provenance import code_and_machine
+from .tracking import record_error
+from .user_errors import cli
+
+register()
+register_experiments()
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """The typed, validated ``Config`` of a composed ``DictConfig``; raises ``ConfigError``."""
+    try:
+        config = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or "config"
+        raise ConfigError(key, getattr(error, "value", None), str(error).splitlines()[0]) from None
+    return validate(config)
+
+
+def print_progress(config: Config):
+    """A callback that prints ``Epoch e: Loss = x`` the article's way, every ``print_every`` epochs."""
+    metric, every, decimals = value(config.log.print_metric), config.log.print_every, config.log.decimals
+
+    def on_chunk(epochs, metrics):
+        for epoch, loss in zip(epochs, metrics[metric][:, 0]):
+            if epoch % every == 0:
+                print(f"Epoch {epoch}: Loss = {loss:.{decimals}f}", flush=True)
+
+    return on_chunk
+
+
+def number(x: float) -> str:
+    return f"{x:g}"
+
+
+def print_predictions(result: RunResult, decimals: int) -> None:
+    """The article's table: input, predicted output, expected value."""
+    summary = result.summary
+    predictions = summary["predictions"]
+    if predictions["outputs"] is None:
+        print(f"Diverged at epoch {summary['diverged_at_epoch']}: no predictions.")
+        return
+    print("| Input | Predicted Output | Expected Value |")
+    print("|---|---|---|")
+    for inputs, outputs, targets in zip(predictions["inputs"], predictions["outputs"], predictions["targets"]):
+        shown = ", ".join(f"{o:.{decimals}f}" for o in outputs)
+        print(f"| [{','.join(map(number, inputs))}] | {shown} | {', '.join(map(number, targets))} |")
+
+
+def objective(result: RunResult, metric: str = "loss") -> float:
+    """The number a sweeper minimises: the run's final ``metric``; ``inf`` if it diverged."""
+    final = result.summary["final"].get(metric)
+    return math.inf if result.summary["status"] != "completed" or final is None else final
+
+
+FAILED_RUNS: list[Path] = []  # run directories of this process's jobs that failed
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> float:
+    hydra_config = HydraConfig.get()
+    run_dir = Path(hydra_config.runtime.output_dir)
+    single = hydra_config.mode == RunMode.RUN
+    provenance = {**code_and_machine(), "overrides": list(hydra_config.overrides.task)}
+    try:
+        config = to_config(cfg)
+    except ConfigError as error:
+        record_error(run_dir, error, summary=provenance)
+        raise
+    try:
+        on_chunk = print_progress(config) if single else None
+        [result] = run_population([config], [run_dir], on_chunk=on_chunk, provenance=provenance)
+    except Exception as error:  # already recorded as failed in the run directory
+        if single:
+            raise
+        FAILED_RUNS.append(run_dir)
+        print(f"[{hydra_config.job.num}] {' '.join(hydra_config.overrides.task)}: failed: {error}")
+        return math.inf
+    if single:
+        print_predictions(result, config.log.decimals)
+        print(f"Run directory: {run_dir}")
+    else:
+        final = result.summary["final"].get("loss")
+        print(
+            f"[{hydra_config.job.num}] {' '.join(hydra_config.overrides.task)}: {result.summary['status']}, loss={final}"
+        )
+    return objective(result)
+
+
+if __name__ == "__main__":
+    cli(main)
+    if FAILED_RUNS:
+        print(f"{len(FAILED_RUNS)} run(s) failed; see traceback.txt in: {', '.join(map(str, FAILED_RUNS))}")
+        sys.exit(1)

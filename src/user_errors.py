@@ -1,0 +1,80 @@
+"""Errors a user can cause, told in one paragraph: the key, the value, what is allowed.
+
+Hydra reports a bad override in several lines with its search path; a run reports a bad
+value as ``ConfigError``. ``describe`` turns either into one paragraph, and ``cli`` runs an
+entry point so that such errors end with that paragraph and exit code 2, without a
+traceback unless ``HYDRA_FULL_ERROR=1`` asks for one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from omegaconf.errors import OmegaConfBaseException
+
+from .errors import ConfigError
+
+EXIT_USER_ERROR = 2
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+def _omegaconf_paragraph(error: OmegaConfBaseException) -> str:
+    key = getattr(error, "full_key", None)
+    message = _first_line(str(error))
+    return f"Invalid value for '{key}': {message}." if key else f"{message}."
+
+
+def describe(error: BaseException) -> str | None:
+    """One paragraph for an error the user caused, or ``None`` for anything else (a bug)."""
+    if isinstance(error, ConfigError):
+        return str(error)
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file and "/" in error.missing_cfg_file:
+        group, _, option = error.missing_cfg_file.rpartition("/")
+        allowed = ", ".join(error.options or []) or "none found"
+        return f"Invalid value for '{group}': {option!r} is not a known choice. Allowed: {allowed}."
+    if isinstance(error, OverrideParseException):
+        return f"Cannot parse the override {error.override!r}: {_first_line(error.message)}."
+    cause = error.__cause__
+    if isinstance(error, HydraException) and isinstance(cause, OmegaConfBaseException):
+        first = _first_line(str(error))
+        if first.startswith("Could not override"):
+            key = first.split("'")[1]
+            return (
+                f"Unknown key '{key}': the config has no such entry. Check its spelling with "
+                f"`python -m src.run --cfg job`, or add a new key with '+{key}=...'."
+            )
+        return _omegaconf_paragraph(cause)
+    if isinstance(error, HydraException):
+        return " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
+    if isinstance(error, OmegaConfBaseException):
+        return _omegaconf_paragraph(error)
+    return None
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def cli(entry_point: Callable[[], object]) -> None:
+    """Run a Hydra entry point; a user's error ends in one paragraph on stderr and exit code 2."""
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends a run like Ctrl-C: marked interrupted
+    wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph
+    try:
+        entry_point()
+    except Exception as error:
+        paragraph = describe(error)
+        if wants_traceback or paragraph is None:
+            raise
+        print(f"Error: {paragraph}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+    finally:
+        if not wants_traceback:
+            os.environ.pop("HYDRA_FULL_ERROR", None)

@@ -57,7 +57,7 @@ class RunWriter:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.every, self.last_epoch = every, last_epoch
-        self.summary = {"status": "running", "started_at": utc_now(), **summary}
+        self.summary = {"status": "running", "started_at": utc_now(), "pid": os.getpid(), **summary}
         self.final: dict[str, float] | None = None
         self.epochs_run = 0
         self.diverged_at: int | None = None

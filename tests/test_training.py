@@ -1,0 +1,121 @@
+"""Training behaviour a researcher relies on: determinism, populations, divergence, mini-batches."""
+
+import json
+
+import numpy as np
+import pytest
+
+from src.population import run_population
+from src.train import metrics_of
+
+from .conftest import make_config, train_into
+
+
+def read_metrics(run_dir):
+    return np.genfromtxt(run_dir / "metrics.csv", delimiter=",", names=True)
+
+
+def test_same_config_gives_byte_identical_metrics(tmp_path):
+    overrides = ("optimizer=adam", "init=xavier", "model.activation=tanh", "epochs=500", "seed=3")
+    train_into(tmp_path / "a", *overrides)
+    train_into(tmp_path / "b", *overrides)
+    assert (tmp_path / "a" / "metrics.csv").read_bytes() == (tmp_path / "b" / "metrics.csv").read_bytes()
+
+
+def test_metrics_csv_is_lossless_and_starts_at_the_untrained_network(tmp_path):
+    train_into(tmp_path, "epochs=50")
+    header = (tmp_path / "metrics.csv").read_text().splitlines()[0]
+    assert header.startswith("epoch,loss,mae,mse,accuracy")
+    rows = read_metrics(tmp_path)
+    assert rows["epoch"][0] == 0 and len(rows) == 50
+    # epoch 0 is the untrained network: recompute it from the saved initial weights
+    params = np.load(tmp_path / "params.npz")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([[0], [1], [1], [0]], float)
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    o = sigmoid(sigmoid(X @ params["W1_initial"]) @ params["W2_initial"])
+    assert rows["mae"][0] == np.mean(np.abs(y - o))
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        "optimizer=sgd",
+        "optimizer=momentum",
+        "optimizer=momentum optimizer.nesterov=true",
+        "optimizer=rmsprop",
+        "optimizer=adam",
+    ],
+)
+def test_population_trains_each_network_as_if_alone(tmp_path, optimizer):
+    """N networks trained together match N trained alone within 1e-12."""
+    common = [*optimizer.split(), "epochs=300", "model.bias=true", "hidden=[3,2]"]
+    configs = [
+        make_config(*common, f"seed={seed}", f"lr={lr}") for seed, lr in [(0, 0.1), (1, 0.5), (2, 0.05), (3, 1.0)]
+    ]
+    together = run_population(configs, [tmp_path / "together" / str(i) for i in range(4)])
+    for i, config in enumerate(configs):
+        [alone] = run_population([config], [tmp_path / "alone" / str(i)])
+        a, b = read_metrics(tmp_path / "alone" / str(i)), read_metrics(tmp_path / "together" / str(i))
+        for name in ("loss", "mae", "mse", "accuracy"):
+            np.testing.assert_allclose(a[name], b[name], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            alone.summary["predictions"]["outputs"], together[i].summary["predictions"]["outputs"], atol=1e-12
+        )
+
+
+def test_mini_batches_are_seeded_and_population_safe(tmp_path):
+    common = ["train.batch_size=2", "epochs=200", "dataset=parity", "dataset.bits=3"]
+    configs = [make_config(*common, f"seed={seed}") for seed in (5, 6)]
+    run_population(configs, [tmp_path / "p0", tmp_path / "p1"])
+    run_population([configs[1]], [tmp_path / "alone"])
+    np.testing.assert_allclose(
+        read_metrics(tmp_path / "p1")["loss"], read_metrics(tmp_path / "alone")["loss"], atol=1e-12
+    )
+    assert not np.array_equal(read_metrics(tmp_path / "p0")["loss"], read_metrics(tmp_path / "p1")["loss"])
+
+
+def test_diverging_run_keeps_its_rows_and_does_not_disturb_its_population(tmp_path):
+    common = ["model.activation=tanh", "model.output_activation=identity", "epochs=2000"]
+    configs = [make_config(*common, "lr=10"), make_config(*common, "lr=0.05")]
+    diverged, healthy = run_population(configs, [tmp_path / "bad", tmp_path / "good"])
+    assert diverged.summary["status"] == "diverged"
+    epoch = diverged.summary["diverged_at_epoch"]
+    rows = read_metrics(tmp_path / "bad")
+    assert len(rows) == epoch == diverged.summary["epochs_run"] and np.isfinite(rows["loss"]).all()
+    assert json.loads((tmp_path / "bad" / "summary.json").read_text())["predictions"]["outputs"] is None
+    [alone] = run_population([configs[1]], [tmp_path / "alone"])
+    assert healthy.summary["status"] == "completed"
+    assert healthy.summary["final"] == alone.summary["final"]
+
+
+def test_log_every_thins_rows_but_keeps_the_last_epoch(tmp_path):
+    train_into(tmp_path, "epochs=1001", "log.every=100")
+    assert list(read_metrics(tmp_path)["epoch"]) == [*range(0, 1001, 100)]
+    train_into(tmp_path / "b", "epochs=1050", "log.every=100")
+    assert read_metrics(tmp_path / "b")["epoch"][-1] == 1049
+
+
+def test_accuracy_and_errors_of_known_outputs():
+    from src.nn.losses import Loss
+
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    o = np.array([[[0.2], [0.4], [0.9], [0.6]]])
+    m = metrics_of(o, y, Loss("half_squared_error", "sum"))
+    assert m["accuracy"][0] == 0.5
+    assert m["mae"][0] == pytest.approx((0.2 + 0.6 + 0.1 + 0.6) / 4)
+    assert m["mse"][0] == pytest.approx((0.04 + 0.36 + 0.01 + 0.36) / 4)
+    assert m["loss"][0] == pytest.approx(0.5 * (0.04 + 0.36 + 0.01 + 0.36))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("dataset=and",), ("dataset=or",), ("dataset=nand",), ("dataset=xnor",), ("dataset=parity", "dataset.bits=4"),
+        ("loss=mse", "init=he", "model.activation=relu"), ("loss=bce", "init=normal"), ("model.bias=true", "optimizer=rmsprop"),
+    ],
+)  # fmt: skip
+def test_every_choice_trains(tmp_path, overrides):
+    summary = train_into(tmp_path, *overrides, "epochs=2000", "lr=0.5")
+    assert summary["status"] == "completed"
+    assert summary["final"]["loss"] < read_metrics(tmp_path)["loss"][0]  # it learned something

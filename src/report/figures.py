@@ -1,0 +1,201 @@
+"""The report's figures, drawn with matplotlib's object API on the Agg canvas (no display needed).
+
+Each function takes tables or arrays already measured and returns a ``Figure``:
+
+* ``convergence_figure``: per setting, the median across seeds, a band from the first to
+  the third quartile, a fainter one from min to max, and faint lines for single seeds
+  (at most ``MAX_SEED_LINES`` per setting, spread evenly over its seeds); a log axis when
+  the values span two decades or more.
+* ``heatmaps_figure``: for a sweep over two values, final metric, epochs to target and
+  success rate in cells labelled with their numbers.
+* ``epochs_to_target_figure``: per setting, a box plot of the epochs to target of the runs
+  that reached it, each run a dot, and how many of them reached it.
+* ``decision_surfaces_figure``: the output of one network per setting over the input plane,
+  its 0.5 contour (the decision boundary), and the training points.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .measures import Bands
+
+MAX_SEED_LINES = 50
+DPI = 110
+
+
+def text(value) -> str:
+    """A label matplotlib shows as written: ``$`` would start its maths mode."""
+    return str(value).replace("$", r"\$")
+
+
+def png_bytes(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def colours(n: int) -> list:
+    palette = colormaps["tab10" if n <= 10 else "tab20"]
+    return [palette(i % palette.N) for i in range(n)]
+
+
+def spans_decades(values: np.ndarray, decades: float = 2.0) -> bool:
+    """True when the finite positive ``values`` reach from ``v`` to at least ``v * 10**decades``."""
+    values = values[np.isfinite(values)]
+    if not len(values) or values.min() <= 0:
+        return False
+    return values.max() / values.min() >= 10**decades
+
+
+def finite(values: np.ndarray) -> np.ndarray:
+    """``values`` with ``inf`` as NaN, which matplotlib leaves undrawn."""
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bool | None = None) -> Figure:
+    """Median curve, quartile and min-max bands, and faint single seeds, one colour per setting."""
+    figure = Figure(figsize=(11, 6), layout="constrained")
+    axes = figure.add_subplot()
+    everything = np.concatenate([b.quantiles[q] for b in bands.values() for q in (0.0, 1.0)] or [np.array([])])
+    if log_scale is None:
+        log_scale = spans_decades(everything)
+    for (setting, band), colour in zip(bands.items(), colours(len(bands))):
+        q = {k: finite(v) for k, v in band.quantiles.items()}
+        axes.fill_between(band.epochs, q[0.0], q[1.0], color=colour, alpha=0.10, linewidth=0)
+        axes.fill_between(band.epochs, q[0.25], q[0.75], color=colour, alpha=0.25, linewidth=0)
+        lines = [np.column_stack([band.epochs[: len(v)], v]) for v in band.samples]
+        axes.add_collection(LineCollection(lines, colors=[colour], linewidths=0.5, alpha=0.25))
+        n = len(band.runs)
+        axes.plot(band.epochs, q[0.5], color=colour, linewidth=2, label=text(f"{setting}  (median of {n})"))
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_xlabel("epoch (full passes over the training set)")
+    axes.set_ylabel(text(metric_label))
+    axes.set_title(text(f"Convergence across seeds: {metric_label}"))
+    axes.grid(True, which="major", alpha=0.3)
+    handles, labels = axes.get_legend_handles_labels()
+    grey = (0.4, 0.4, 0.4)
+    handles += [
+        Patch(color=grey, alpha=0.45, label="quartiles (25 % to 75 % of seeds)"),
+        Patch(color=grey, alpha=0.15, label="min to max over seeds"),
+        Patch(color=grey, alpha=0.4, label=f"single seeds (up to {MAX_SEED_LINES} per setting)"),
+    ]
+    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    axes.autoscale_view()
+    return figure
+
+
+def cell_text(value: float, kind: str) -> str:
+    if isinstance(value, float) and np.isnan(value):
+        return "–"
+    if np.isinf(value):
+        return "inf"
+    if kind == "rate":
+        return f"{value:.0%}"
+    if kind == "epochs":
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def heatmap(axes, grid: np.ndarray, rows: list, columns: list, keys: list[str], title: str, kind: str, colormap: str):
+    """One labelled heatmap of ``grid (len(rows), len(columns))``; NaN cells grey, ``inf`` cells dark."""
+    shown = np.where(np.isfinite(grid), grid, np.nan)
+    values = shown[np.isfinite(shown)]
+    if kind == "rate":
+        norm = Normalize(0, 1)
+    elif len(values) and spans_decades(values, 1.0):
+        norm = LogNorm(values.min(), values.max())
+    else:
+        norm = Normalize(values.min() if len(values) else 0, values.max() if len(values) else 1)
+    cmap = colormaps[colormap].copy()
+    cmap.set_bad((0.85, 0.85, 0.85))
+    image = axes.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto", origin="lower")
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            value = grid[i, j]
+            colour = "black"
+            if np.isfinite(value):
+                r, g, b, _ = cmap(norm(value))
+                colour = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+            axes.text(j, i, cell_text(value, kind), ha="center", va="center", color=colour, fontsize="small")
+    axes.set_xticks(range(len(columns)), [text(c) for c in columns])
+    axes.set_yticks(range(len(rows)), [text(r) for r in rows])
+    axes.set_xlabel(text(keys[1]))
+    axes.set_ylabel(text(keys[0]))
+    axes.set_title(text(title), fontsize="medium")
+    return image
+
+
+def heatmaps_figure(
+    panels: list[tuple[str, str, np.ndarray, str]], rows: list, columns: list, keys: list[str]
+) -> Figure:
+    """Side by side heatmaps; each panel is ``(title, kind, grid, colormap)``, kind ``value``, ``epochs`` or ``rate``."""
+    figure = Figure(figsize=(5.2 * len(panels), 0.5 * len(rows) + 3.2), layout="constrained")
+    for k, (title, kind, grid, colormap) in enumerate(panels):
+        axes = figure.add_subplot(1, len(panels), k + 1)
+        image = heatmap(axes, grid, rows, columns, keys, title, kind, colormap)
+        figure.colorbar(image, ax=axes, shrink=0.85)
+    return figure
+
+
+def epochs_to_target_figure(epochs: dict[str, np.ndarray], totals: dict[str, int], what: str) -> Figure:
+    """Box plot and dots of the epochs to target per setting (only runs that reached it), with ``k/n reached``."""
+    settings = list(epochs)
+    figure = Figure(figsize=(11, 0.45 * len(settings) + 1.8), layout="constrained")
+    axes = figure.add_subplot()
+    drawn = [i for i, s in enumerate(settings) if len(epochs[s])]
+    if drawn:
+        axes.boxplot(
+            [epochs[settings[i]] for i in drawn], positions=drawn, orientation="horizontal", widths=0.6,
+            showfliers=False, medianprops={"color": "black"},
+        )  # fmt: skip
+    jitter = np.random.default_rng(0)
+    for i, (setting, colour) in enumerate(zip(settings, colours(len(settings)))):
+        values = epochs[setting]
+        axes.scatter(values, i + jitter.uniform(-0.2, 0.2, len(values)), s=8, color=colour, alpha=0.5, zorder=3)
+    axes.set_yticks(range(len(settings)), [text(s) for s in settings])
+    axes.set_ylim(len(settings) - 0.3, -0.7)  # the first setting on top
+    for i, setting in enumerate(settings):
+        axes.annotate(
+            f"{len(epochs[setting])}/{totals[setting]} reached", (1.01, i), xycoords=("axes fraction", "data"),
+            va="center", fontsize="small",
+        )  # fmt: skip
+    axes.set_xlabel(text(f"epochs to reach {what} (epochs)"))
+    axes.set_title(text(f"Epochs to reach {what}, per setting (runs that never reached it are only counted)"))
+    axes.grid(True, axis="x", alpha=0.3)
+    if not drawn:
+        axes.text(0.5, 0.5, "no run reached the target", transform=axes.transAxes, ha="center", va="center")
+    return figure
+
+
+def decision_surfaces_figure(panels: list[dict]) -> Figure:
+    """One panel per setting: ``x``, ``y`` grids, network ``output`` on them, training ``inputs`` and ``targets``."""
+    columns = min(4, len(panels))
+    rows = -(-len(panels) // columns)
+    figure = Figure(figsize=(3.4 * columns + 1.2, 3.2 * rows + 0.6), layout="constrained")
+    norm = Normalize(0.0, 1.0)
+    image = None
+    for k, panel in enumerate(panels):
+        axes = figure.add_subplot(rows, columns, k + 1)
+        image = axes.contourf(panel["x"], panel["y"], panel["output"], levels=np.linspace(0, 1, 21), cmap="RdBu_r",
+                              norm=norm, extend="both")  # fmt: skip
+        axes.contour(panel["x"], panel["y"], panel["output"], levels=[0.5], colors="black", linewidths=1.5)
+        inputs, targets = np.asarray(panel["inputs"]), np.asarray(panel["targets"])[:, 0]
+        axes.scatter(inputs[:, 0], inputs[:, 1], c=targets, cmap="RdBu_r", norm=norm, s=90, edgecolors="black",
+                     linewidths=1.5, zorder=3)  # fmt: skip
+        axes.set_title(text(panel["title"]), fontsize="small")
+        axes.set_xlabel("input x1")
+        axes.set_ylabel("input x2")
+        axes.set_aspect("equal")
+    if image is not None:
+        figure.colorbar(image, ax=figure.axes, shrink=0.8, label="network output o (black line: o = 0.5)")
+    figure.suptitle("Decision surface of one representative run per setting (the run with the median final value)")
+    return figure

@@ -1,0 +1,292 @@
+"""Make the report of one or more sweeps: disk -> tables -> figures -> files.
+
+    make_report(["outputs/sweeps/A"], metric="mae", target=0.1)
+
+writes into ``<first sweep>/report/`` (or ``out_dir``):
+
+    report.html            the whole report in one self-contained page
+    convergence.png        curves across seeds per setting
+    heatmaps.png           for a sweep over two values
+    epochs_to_target.png   how many epochs each setting needed
+    decision_surfaces.png  for datasets of two inputs
+    runs.csv, settings.csv the tables, one row per run and per setting
+
+and returns the path of ``report.html``. A figure that cannot be drawn is named on the
+page (with the reason) instead of stopping the report.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import figures
+from . import html as h
+from .article import article_table, is_article_config
+from .load import STATUSES, Sweep, load_sweeps
+from .measures import DEFAULT_TARGETS, HIGHER_IS_BETTER, bands, run_measures, setting_measures
+from .surfaces import decision_surface, has_two_inputs, representative_run
+
+FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces")
+UNREADABLE_SETTING = "(config unreadable)"
+MAX_SURFACES = 16
+MAX_HTML_RUNS = 2000
+
+
+def target_text(metric: str, target: float) -> str:
+    return f"{metric} ≥ {target:g}" if metric in HIGHER_IS_BETTER else f"{metric} < {target:g}"
+
+
+def metric_label(sweep: Sweep, metric: str) -> str:
+    """The metric with its unit, such as ``loss (half_squared_error, sum over samples)``."""
+    if metric == "loss":
+        names = {
+            f"{name}, {reduction} over samples"
+            for name, reduction in zip(sweep.config.get("loss.name", []), sweep.config.get("loss.reduction", []))
+            if isinstance(name, str)
+        }
+        return f"loss ({names.pop()})" if len(names) == 1 else "loss (training objective; differs between runs)"
+    return {
+        "mae": "mae, mean |y - o| (output units)",
+        "mse": "mse, mean (y - o)² (output units squared)",
+        "accuracy": "accuracy (share of outputs on the right side of 0.5)",
+    }[metric]
+
+
+def counts_text(runs: pd.DataFrame) -> str:
+    counts = runs["status"].value_counts()
+    return ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts.get(s, 0))
+
+
+def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
+    """A few sentences that answer: which settings converge, how fast, how reliably."""
+    if settings.empty:
+        return []
+    lines = []
+    final = f"final_{metric}_median"
+    rated = settings.dropna(subset=["success_rate"])
+    if len(rated):
+        ascending = metric not in HIGHER_IS_BETTER
+        best = rated.sort_values(["success_rate", final], ascending=[False, ascending], kind="stable").iloc[0]
+        lines.append(
+            f"Most reliable: {best.name}, {best['success_rate']:.0%} of its finished runs solved the task, "
+            f"median final {metric} {best[final]:.4g}."
+        )
+    reached = settings.dropna(subset=["epochs_to_target_median"])
+    if len(reached):
+        fastest = reached.sort_values("epochs_to_target_median", kind="stable").iloc[0]
+        lines.append(
+            f"Fastest to {what}: {fastest.name}, median {fastest['epochs_to_target_median']:.0f} epochs "
+            f"({fastest['reached']} of {fastest['runs']} runs got there)."
+        )
+    never = settings.index[settings["reached"] == 0]
+    if len(never):
+        lines.append(f"{len(never)} setting(s) never reached {what}: {'; '.join(never[:10])}.")
+    diverging = settings.index[settings["diverged"] > 0]
+    if len(diverging):
+        lines.append(f"Runs diverged in {len(diverging)} setting(s): {'; '.join(diverging[:10])}.")
+    return lines
+
+
+class Report:
+    """Collects the page's parts and the files written, so each figure is made the same way."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.parts: list[str] = []
+        self.problems: list[str] = []
+
+    def add_figure(self, name: str, caption: str, draw: Callable[[], figures.Figure | None]) -> None:
+        """Draw, save ``<name>.png`` and embed it; a figure that fails is reported, not fatal."""
+        try:
+            figure = draw()
+        except Exception as error:  # one bad figure must not cost the rest of the report
+            message = f"The figure {name} could not be drawn: {type(error).__name__}: {error}"
+            print(f"Warning: {message}", file=sys.stderr)
+            self.problems.append(message)
+            return
+        if figure is None:
+            return
+        png = figures.png_bytes(figure)
+        (self.out_dir / f"{name}.png").write_bytes(png)
+        self.parts.append(h.figure(png, name.replace("_", " "), caption))
+
+
+def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: str):
+    rows = sorted(settings[keys[0]].unique(), key=lambda v: (isinstance(v, str), v))
+    columns = sorted(settings[keys[1]].unique(), key=lambda v: (isinstance(v, str), v))
+
+    def grid(column: str) -> np.ndarray:
+        table = settings.pivot_table(index=keys[0], columns=keys[1], values=column, aggfunc="first", dropna=False)
+        return table.reindex(index=rows, columns=columns).to_numpy(dtype=float)
+
+    better = "viridis" if metric in HIGHER_IS_BETTER else "viridis_r"
+    panels = [
+        (f"median final {metric}", "value", grid(f"final_{metric}_median"), better),
+        (f"median epochs to reach {what}", "epochs", grid("epochs_to_target_median"), "viridis_r"),
+        ("success rate (solved / finished runs)", "rate", grid("success_rate"), "viridis"),
+    ]
+    return panels, rows, columns
+
+
+def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str]) -> list[dict]:
+    panels = []
+    for setting in order[:MAX_SURFACES]:
+        run = representative_run(runs[runs["setting"] == setting])
+        if run is None or not has_two_inputs(runs.at[run, "predictions"]):
+            continue
+        predictions = runs.at[run, "predictions"]
+        surface = decision_surface(sweep.run_dir(run), sweep.values_of(run), predictions["inputs"])
+        seed = runs.at[run, "seed"]
+        panels.append({**surface, "inputs": predictions["inputs"], "targets": predictions["targets"],
+                       "title": f"{setting}\nseed={seed}"})  # fmt: skip
+    return panels
+
+
+def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str) -> list[str]:
+    """The article's numbers beside those of each run with the article's configuration."""
+    parts = []
+    for run in runs.index[runs["status"] == "completed"]:
+        if not is_article_config(sweep.values_of(run)):
+            continue
+        table = article_table(sweep.run_dir(run), runs.at[run, "predictions"])
+        parts.append(h.paragraph(f"Run {runs.at[run, 'path']} uses the article's configuration."))
+        parts.append(h.table(table))
+        finished = runs["final"].dropna()
+        if len(finished) > 1 and np.isfinite(runs.at[run, "final"]):
+            better = (
+                (finished > runs.at[run, "final"]) if metric in HIGHER_IS_BETTER else (finished < runs.at[run, "final"])
+            )
+            parts.append(
+                h.paragraph(
+                    f"Among the {len(finished)} finished runs of this report, its final {metric} "
+                    f"({runs.at[run, 'final']:.4g}) is beaten by {int(better.sum())}."
+                )
+            )
+    return parts
+
+
+def problems_part(runs: pd.DataFrame) -> list[str]:
+    """Unreadable, failed, interrupted, unfinished and running runs, each with its path and what is known."""
+    parts = []
+    for status, heading in (
+        ("unreadable", "Unreadable runs (files corrupt, truncated or missing; left out of every measure)"),
+        ("failed", "Failed runs (the error; the traceback is in traceback.txt beside summary.json)"),
+        ("interrupted", "Interrupted runs (Ctrl-C or SIGTERM)"),
+        ("unfinished", "Unfinished runs (marked running, but their process is gone: killed)"),
+        ("running", "Runs still running"),
+    ):
+        chosen = runs[runs["status"] == status]
+        if len(chosen):
+            columns = ["path", "setting", "seed", "epochs_run", "problem"]
+            parts.append(f"<h3>{h.escape(heading)}: {len(chosen)}</h3>")
+            parts.append(h.table(chosen[columns], index=False, max_rows=200))
+    return parts
+
+
+def make_report(
+    sweep_dirs: list[str | Path] | str | Path,
+    out_dir: str | Path | None = None,
+    metric: str = "loss",
+    target: float | None = None,
+) -> Path:
+    """Write the report of the runs below ``sweep_dirs`` and return the path of its ``report.html``.
+
+    Raises ``ReportInputError`` (one paragraph) when there are no runs to report on.
+    """
+    roots = [Path(sweep_dirs)] if isinstance(sweep_dirs, (str, Path)) else [Path(d) for d in sweep_dirs]
+    if metric not in DEFAULT_TARGETS:
+        from .load import ReportInputError
+
+        raise ReportInputError(f"Unknown metric {metric!r}. Allowed: {', '.join(DEFAULT_TARGETS)}.")
+    target = DEFAULT_TARGETS[metric] if target is None else float(target)
+    sweep = load_sweeps(roots, metrics=(metric,))
+    out = Path(out_dir) if out_dir is not None else roots[0] / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in FIGURES:  # figures of an earlier report that this one may not draw
+        (out / f"{name}.png").unlink(missing_ok=True)
+
+    runs = run_measures(sweep, metric, target)
+    grouped = runs[runs["setting"] != UNREADABLE_SETTING]
+    settings = setting_measures(grouped, sweep.setting_keys, metric)
+    order = list(settings.index)
+    what = target_text(metric, target)
+    label = metric_label(sweep, metric)
+
+    runs.drop(columns=["predictions"]).to_csv(out / "runs.csv")
+    settings.to_csv(out / "settings.csv")
+
+    report = Report(out)
+    report.add_figure(
+        "convergence",
+        f"{label} per epoch. Line: median across the seeds of a setting; dark band: quartiles; light band: "
+        f"min to max; thin lines: single seeds. A diverged run counts as +inf from its divergence on.",
+        lambda: figures.convergence_figure(bands(sweep, grouped, metric, figures.MAX_SEED_LINES), label),
+    )
+    if len(sweep.setting_keys) == 2:
+        panels, rows, columns = heatmap_panels(settings, sweep.setting_keys, metric, what)
+        report.add_figure(
+            "heatmaps",
+            f"One cell per setting. Grey cells: no value (no finished run, or none reached {what}); inf: the median run diverged.",
+            lambda: figures.heatmaps_figure(panels, rows, columns, sweep.setting_keys),
+        )
+    report.add_figure(
+        "epochs_to_target",
+        f"Epochs each run needed to reach {what}; the box spans the quartiles, its line is the median.",
+        lambda: figures.epochs_to_target_figure(
+            {s: runs.loc[runs["setting"] == s, "epochs_to_target"].dropna().to_numpy(float) for s in order},
+            {s: int(settings.at[s, "runs"]) for s in order},
+            what,
+        ),
+    )
+    report.add_figure(
+        "decision_surfaces",
+        "Network output over the input plane for one run per setting (the completed run with the median final "
+        f"{metric}); the black line is the decision boundary o = 0.5; dots are the training points, coloured by target."
+        + (f" The first {MAX_SURFACES} settings only." if len(order) > MAX_SURFACES else ""),
+        lambda: figures.decision_surfaces_figure(p) if (p := surface_panels(sweep, runs, order)) else None,
+    )
+
+    readable = sweep.config.dropna(how="all")
+    constant = {k: v for k, v in readable.iloc[0].items() if k not in sweep.varying} if len(readable) else {}
+    glance = at_a_glance(settings, metric, what)
+    body = [
+        h.paragraph(
+            f"Runs read from: {', '.join(str(r) for r in roots)}. Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC."
+        ),
+        h.paragraph(
+            f"{len(runs)} runs in {len(settings)} setting(s) (runs that differ only in seed): {counts_text(runs)}. "
+            f"Metric: {label}; target: {what}."
+        ),
+        h.bullet_list(glance) if glance else "",
+        h.section(
+            "Settings",
+            h.paragraph(
+                "Success: every final prediction on the right side of 0.5. Final values and success count finished "
+                "runs (completed or diverged; a diverged run's final error is inf); epochs to target count the runs "
+                "that reached it (median and quartiles q1, q3).",
+                "note",
+            ),
+            h.table(settings),
+        ),
+        h.section("Figures", *report.parts, *(h.paragraph(p, "bad") for p in report.problems)),
+    ]
+    article = article_part(sweep, runs, metric)
+    if article:
+        body.append(h.section("The article's run", *article))
+    problems = problems_part(runs)
+    if problems:
+        body.append(h.section("Runs that did not finish normally", *problems))
+    shown = runs.drop(columns=["predictions", "started_at", "host"])
+    body.append(h.section("All runs", h.table(shown, max_rows=MAX_HTML_RUNS)))
+    if constant:
+        shared = pd.DataFrame({"value": [str(v) for v in constant.values()]}, index=pd.Index(constant, name="key"))
+        body.append(h.section("Configuration shared by every run", h.table(shared)))
+    path = out / "report.html"
+    path.write_text(h.page("Sweep report", *body), encoding="utf-8")
+    return path

@@ -28,8 +28,14 @@ ARTICLE_MAE = {0: 0.4965, 1000: 0.4948, 9000: 0.0864}  # the printed "Loss" (mea
 ARTICLE_PREDICTIONS = [0.1013, 0.9269, 0.9201, 0.0593]  # for inputs [0,0], [0,1], [1,0], [1,1]
 
 
-def is_article_config(config: dict) -> bool:
-    return all(key in config and config[key] == value for key, value in ARTICLE_CONFIG.items())
+def article_runs(config: pd.DataFrame) -> pd.Index:
+    """The runs (rows of the flat ``config`` table) with every value of ``ARTICLE_CONFIG``."""
+    matches = pd.Series(True, index=config.index)
+    for key, value in ARTICLE_CONFIG.items():
+        if key not in config:
+            return config.index[:0]
+        matches &= config[key].isna() if value is None else (config[key] == value)
+    return config.index[matches]
 
 
 def article_table(run_dir: Path, predictions: dict) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import figures
 from . import html as h
-from .article import article_table, is_article_config
+from .article import article_runs, article_table
 from .load import STATUSES, Sweep, load_sweeps
 from .measures import DEFAULT_TARGETS, HIGHER_IS_BETTER, bands, run_measures, setting_measures
 from .surfaces import decision_surface, has_two_inputs, representative_run
@@ -82,7 +82,7 @@ def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
         fastest = reached.sort_values("epochs_to_target_median", kind="stable").iloc[0]
         lines.append(
             f"Fastest to {what}: {fastest.name}, median {fastest['epochs_to_target_median']:.0f} epochs "
-            f"({fastest['reached']} of {fastest['runs']} runs got there)."
+            f"({int(fastest['reached'])} of {int(fastest['runs'])} runs got there)."
         )
     never = settings.index[settings["reached"] == 0]
     if len(never):
@@ -151,8 +151,8 @@ def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str]) -> list[d
 def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str) -> list[str]:
     """The article's numbers beside those of each run with the article's configuration."""
     parts = []
-    for run in runs.index[runs["status"] == "completed"]:
-        if not is_article_config(sweep.values_of(run)):
+    for run in article_runs(sweep.config):
+        if runs.at[run, "status"] != "completed":
             continue
         table = article_table(sweep.run_dir(run), runs.at[run, "predictions"])
         parts.append(h.paragraph(f"Run {runs.at[run, 'path']} uses the article's configuration."))

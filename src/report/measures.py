@@ -35,7 +35,7 @@ import pandas as pd
 from .load import STATUSES, Sweep, ordered_settings
 
 HIGHER_IS_BETTER = {"accuracy"}
-DEFAULT_TARGETS = {"loss": 0.01, "mae": 0.1, "mse": 0.005, "accuracy": 1.0}
+DEFAULT_TARGETS = {"loss": 0.05, "mae": 0.1, "mse": 0.025, "accuracy": 1.0}
 FINISHED = ("completed", "diverged")
 
 

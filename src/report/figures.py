@@ -115,8 +115,7 @@ def heatmap(axes, grid: np.ndarray, rows: list, columns: list, keys: list[str], 
         norm = LogNorm(values.min(), values.max())
     else:
         norm = Normalize(values.min() if len(values) else 0, values.max() if len(values) else 1)
-    cmap = colormaps[colormap].copy()
-    cmap.set_bad((0.85, 0.85, 0.85))
+    cmap = colormaps[colormap].with_extremes(bad=(0.85, 0.85, 0.85))
     image = axes.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto", origin="lower")
     for i in range(len(rows)):
         for j in range(len(columns)):

@@ -78,7 +78,10 @@ def natural_key(path: Path) -> list:
 
 
 def find_run_dirs(roots: list[Path]) -> list[Path]:
-    """Every run directory at any depth below ``roots``; raises ``ReportInputError`` when there is none."""
+    """Every run directory at any depth below ``roots``, root by root, each in natural order.
+
+    Raises ``ReportInputError`` when a root is missing or holds no run.
+    """
     found: list[Path] = []
     for root in roots:
         root = Path(root)
@@ -86,21 +89,20 @@ def find_run_dirs(roots: list[Path]) -> list[Path]:
             raise ReportInputError(f"No such directory: {root}. Give the directory of a sweep or of a run.")
         if not root.is_dir():
             raise ReportInputError(f"{root} is a file, not a directory. Give the directory of a sweep or of a run.")
-        before = len(found)
+        below = []
         for directory, subdirs, _ in os.walk(root):
             if is_run_dir(Path(directory)):
-                found.append(Path(directory))
+                below.append(Path(directory))
                 subdirs.clear()  # a run holds no runs
-            else:
-                subdirs.sort()
-        if len(found) == before:
+        if not below:
             what = "is empty" if not any(root.iterdir()) else "holds no run directories"
             raise ReportInputError(
                 f"{root} {what}: no directory below it has a summary.json, a metrics.csv or a "
                 f".hydra/config.yaml. Run a sweep first (python -m src.run -m lr=0.1,0.5 hidden=2,4) "
                 f"and give its directory."
             )
-    return sorted(dict.fromkeys(found), key=natural_key)
+        found += sorted(below, key=natural_key)
+    return list(dict.fromkeys(found))  # a run below two of the roots counts once
 
 
 def latest_sweep(base: Path = Path("outputs/sweeps")) -> Path:

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..tracking import PARAMS_FILE
 from . import figures
 from . import html as h
 from .article import article_runs, article_table
 from .load import STATUSES, Sweep, load_sweeps
-from .measures import DEFAULT_TARGETS, HIGHER_IS_BETTER, bands, run_measures, setting_measures
+from .measures import DEFAULT_TARGETS, FINISHED, HIGHER_IS_BETTER, bands, run_measures, setting_measures
 from .surfaces import decision_surface, has_two_inputs, representative_run
 
 FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces")
@@ -82,7 +83,7 @@ def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
         fastest = reached.sort_values("epochs_to_target_median", kind="stable").iloc[0]
         lines.append(
             f"Fastest to {what}: {fastest.name}, median {fastest['epochs_to_target_median']:.0f} epochs "
-            f"({int(fastest['reached'])} of {int(fastest['runs'])} runs got there)."
+            f"({int(fastest['reached'])} of its {int(fastest['finished'])} finished runs got there)."
         )
     never = settings.index[settings["reached"] == 0]
     if len(never):
@@ -136,8 +137,9 @@ def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: s
 
 def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str]) -> list[dict]:
     panels = []
+    drawable = runs[[(sweep.run_dir(run) / PARAMS_FILE).is_file() for run in runs.index]]
     for setting in order[:MAX_SURFACES]:
-        run = representative_run(runs[runs["setting"] == setting])
+        run = representative_run(drawable[drawable["setting"] == setting])
         if run is None or not has_two_inputs(runs.at[run, "predictions"]):
             continue
         predictions = runs.at[run, "predictions"]
@@ -221,6 +223,7 @@ def make_report(
     runs.drop(columns=["predictions"]).to_csv(out / "runs.csv")
     settings.to_csv(out / "settings.csv")
 
+    finished = runs[runs["status"].isin(FINISHED)]
     report = Report(out)
     report.add_figure(
         "convergence",
@@ -237,10 +240,11 @@ def make_report(
         )
     report.add_figure(
         "epochs_to_target",
-        f"Epochs each run needed to reach {what}; the box spans the quartiles, its line is the median.",
+        f"Epochs each finished run needed to reach {what}; the box spans the quartiles, its line is the median; "
+        "k/n: k of the n finished runs (completed or diverged) reached it.",
         lambda: figures.epochs_to_target_figure(
-            {s: runs.loc[runs["setting"] == s, "epochs_to_target"].dropna().to_numpy(float) for s in order},
-            {s: int(settings.at[s, "runs"]) for s in order},
+            {s: finished.loc[finished["setting"] == s, "epochs_to_target"].dropna().to_numpy(float) for s in order},
+            {s: int(settings.at[s, "finished"]) for s in order},
             what,
         ),
     )

@@ -17,8 +17,8 @@ nothing about how the setting learns and are only counted):
 
 * ``success_rate = solved / finished``
 * median, min and max of ``final``
-* ``reached``: how many runs reached the target, and over those the median and the
-  quartiles ``q1``, ``q3`` of ``epochs_to_target`` (the spread is ``q3 - q1``).
+* ``reached``: how many finished runs reached the target, and over those the median and
+  the quartiles ``q1``, ``q3`` of ``epochs_to_target`` (the spread is ``q3 - q1``).
 
 For the convergence figure, ``bands`` gives per setting and per epoch the quantiles of
 ``m`` across seeds; a diverged run counts as ``+inf`` from the epoch it diverged on (it
@@ -92,6 +92,7 @@ def setting_measures(runs: pd.DataFrame, setting_keys: list[str], metric: str) -
     table["runs"] = groups.size()
     counts = pd.crosstab(runs["setting"], runs["status"]).reindex(columns=STATUSES, fill_value=0)
     table = table.join(counts)
+    table["finished"] = table["completed"] + table["diverged"]
     table["success_rate"] = (runs["solved"] & finished).groupby(runs["setting"]).sum() / finished.groupby(
         runs["setting"]
     ).sum().replace(0, np.nan)
@@ -99,7 +100,7 @@ def setting_measures(runs: pd.DataFrame, setting_keys: list[str], metric: str) -
     table[f"final_{metric}_median"] = final.median()
     table[f"final_{metric}_min"] = final.min()
     table[f"final_{metric}_max"] = final.max()
-    epochs = runs["epochs_to_target"].astype(float).groupby(runs["setting"])
+    epochs = runs["epochs_to_target"].astype(float).where(finished).groupby(runs["setting"])
     table["reached"] = epochs.count()
     table["epochs_to_target_median"] = epochs.median()
     table["epochs_to_target_q1"] = epochs.quantile(0.25)

@@ -117,7 +117,11 @@ def text_table(table: pd.DataFrame) -> str:
     )
     shown["final_loss"] = [f"{v:.6g}" if pd.notna(v) else "–" for v in shown["final_loss"]]
     shown["problem"] = shown["problem"].fillna("")
-    return shown.to_string(index=False)
+    text_columns = [c for c in ("path", "status", "problem") if c in shown]
+    widths = {c: max(len(c), *(len(str(v)) for v in shown[c])) for c in text_columns}
+    left = {c: (lambda v, w=widths[c]: str(v).ljust(w)) for c in text_columns}  # text reads best aligned left
+    text = shown.to_string(index=False, formatters=left, justify="left")
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
 
 def parser() -> argparse.ArgumentParser:

@@ -55,28 +55,46 @@ def spans_decades(values: np.ndarray, decades: float = 2.0) -> bool:
     return values.max() / values.min() >= 10**decades
 
 
-def finite(values: np.ndarray) -> np.ndarray:
-    """``values`` with ``inf`` as NaN, which matplotlib leaves undrawn."""
-    return np.where(np.isfinite(values), values, np.nan)
+def drawable(values: np.ndarray, top: float) -> np.ndarray:
+    """``values`` ready to draw under an axis that ends at ``top``: missing and infinite values
+    left out (NaN), huge ones (a run blowing up, up to 1e308) held just above the axis."""
+    return np.where(np.isfinite(values), np.minimum(values, 10 * top), np.nan)
+
+
+def axis_top(bands: dict[str, Bands]) -> float:
+    """Twice the largest value at the first epoch: curves that leave the plot at the top are blowing up."""
+    starts = [b.quantiles[1.0][0] for b in bands.values() if len(b.epochs)]
+    starts = [v for v in starts if np.isfinite(v) and v > 0]
+    return 2 * max(starts) if starts else 1.0
 
 
 def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bool | None = None) -> Figure:
-    """Median curve, quartile and min-max bands, and faint single seeds, one colour per setting."""
+    """Median curve, quartile and min-max bands, and faint single seeds, one colour per setting.
+
+    The value axis ends at ``axis_top``; it is logarithmic when the values below that span
+    two decades or more (unless ``log_scale`` says otherwise).
+    """
     figure = Figure(figsize=(11, 6), layout="constrained")
     axes = figure.add_subplot()
-    everything = np.concatenate([b.quantiles[q] for b in bands.values() for q in (0.0, 1.0)] or [np.array([])])
+    top = axis_top(bands)
+    shown = np.concatenate([b.quantiles[q] for b in bands.values() for q in (0.0, 1.0)] or [np.array([])])
+    shown = shown[np.isfinite(shown) & (shown <= top)]
     if log_scale is None:
-        log_scale = spans_decades(everything)
+        log_scale = spans_decades(shown)
     for (setting, band), colour in zip(bands.items(), colours(len(bands))):
-        q = {k: finite(v) for k, v in band.quantiles.items()}
+        q = {k: drawable(v, top) for k, v in band.quantiles.items()}
         axes.fill_between(band.epochs, q[0.0], q[1.0], color=colour, alpha=0.10, linewidth=0)
         axes.fill_between(band.epochs, q[0.25], q[0.75], color=colour, alpha=0.25, linewidth=0)
-        lines = [np.column_stack([band.epochs[: len(v)], v]) for v in band.samples]
+        lines = [np.column_stack([band.epochs[: len(v)], drawable(v, top)]) for v in band.samples]
         axes.add_collection(LineCollection(lines, colors=[colour], linewidths=0.5, alpha=0.25))
         n = len(band.runs)
         axes.plot(band.epochs, q[0.5], color=colour, linewidth=2, label=text(f"{setting}  (median of {n})"))
     if log_scale:
         axes.set_yscale("log")
+        positive = shown[shown > 0]
+        axes.set_ylim(positive.min() / 2 if len(positive) else top / 1e3, top)
+    else:
+        axes.set_ylim(min(0.0, shown.min(initial=0.0)), top)
     axes.set_xlabel("epoch (full passes over the training set)")
     axes.set_ylabel(text(metric_label))
     axes.set_title(text(f"Convergence across seeds: {metric_label}"))
@@ -89,7 +107,7 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
         Patch(color=grey, alpha=0.4, label=f"single seeds (up to {MAX_SEED_LINES} per setting)"),
     ]
     axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    axes.autoscale_view()
+    axes.set_xlim(0, max((b.epochs[-1] for b in bands.values() if len(b.epochs)), default=1))
     return figure
 
 

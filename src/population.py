@@ -17,9 +17,10 @@ import numpy as np
 from . import data as datasets
 from .config import Config, hidden_widths
 from .config import value_of as value
+from .metrics_file import RowWriter
 from .nn.init import InitSpec
 from .nn.losses import Loss
-from .nn.network import Architecture, init_params
+from .nn.network import Architecture, init_params, network
 from .nn.optim import SGD, Adam, Momentum, RMSProp
 from .tracking import RunWriter, record_error, save_params
 from .train import MiniBatches, train
@@ -64,6 +65,8 @@ class RunResult:
 
 
 ProgressCallback = Callable[[np.ndarray, dict], None]
+WRITER_LANES = 2  # worker processes formatting metrics.csv rows while the population trains
+LANES_FROM_POPULATION = 32  # smaller populations write inline: starting a lane costs more than it saves
 
 
 def run_population(
@@ -98,14 +101,21 @@ def run_population(
         for c, run_dir in zip(configs, run_dirs)
     ]
     last_outputs = None
+    rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
     try:
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
-            for p, writer in enumerate(writers):
-                writer.write_chunk(chunk.epochs, {name: m[:, p] for name, m in chunk.metrics.items()})
+            rows.write(
+                [
+                    w.rows_of_chunk(chunk.epochs, {k: m[:, p] for k, m in chunk.metrics.items()})
+                    for p, w in enumerate(writers)
+                ]
+            )
             last_outputs = chunk.outputs[-1].copy()
             if on_chunk is not None:
                 on_chunk(chunk.epochs, chunk.metrics)
-    except BaseException as error:  # record every run's end, then let the caller decide
+        rows.close()
+    except BaseException as error:  # keep the rows handed over, record every run's end, then let the caller decide
+        rows.close()
         for writer, run_dir in zip(writers, run_dirs):
             record_error(run_dir, error, writer)
         raise
@@ -113,9 +123,9 @@ def run_population(
 
     results = []
     for p, (writer, run_dir) in enumerate(zip(writers, run_dirs)):
-        save_params(run_dir, {k: v[p] for k, v in initial.items()}, {k: v[p] for k, v in params.items()})
+        save_params(run_dir, network(initial, p), network(params, p))
         diverged = writer.diverged_at is not None
-        predictions = None if diverged else last_outputs[p].tolist()
+        predictions = None if diverged else last_outputs[:, :, p].tolist()
         summary = writer.finish(
             epochs_planned=epochs,
             predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},

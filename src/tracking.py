@@ -5,7 +5,7 @@
     params.npz     W1_initial, W1_final, ... (and b1_... when the model has biases)
 
 ``metrics.csv`` grows a chunk of rows at a time, each chunk one ``write`` of whole lines
-followed by a flush, so a killed run keeps every chunk it finished. ``summary.json`` is
+(``metrics_file``), so a killed run keeps every chunk it finished. ``summary.json`` is
 written to a temporary file and renamed over the old one, so it is always complete: it says
 ``running`` from the start, then ``completed``, ``diverged``, ``failed`` or ``interrupted``.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .metrics_file import Rows
 from .train import METRICS
 
 METRICS_FILE, SUMMARY_FILE, PARAMS_FILE = "metrics.csv", "summary.json", "params.npz"
@@ -39,13 +40,6 @@ def write_json_atomically(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-def csv_lines(epochs: np.ndarray, columns: list[np.ndarray]) -> str:
-    """Rows ``epoch,c1,c2,...``; each float written by ``repr``, so it reads back exactly."""
-    template = "%d" + ",%r" * len(columns) + "\n"
-    table = np.column_stack([epochs, *columns]).ravel().tolist()
-    return (template * len(epochs)) % tuple(table)
-
-
 def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -62,17 +56,17 @@ class RunWriter:
         self.epochs_run = 0
         self.diverged_at: int | None = None
         write_json_atomically(self.run_dir / SUMMARY_FILE, self.summary)
-        self.metrics_file = open(self.run_dir / METRICS_FILE, "w", newline="")
-        self.metrics_file.write(HEADER)
-        self.metrics_file.flush()
+        self.metrics_path = self.run_dir / METRICS_FILE
+        self.metrics_path.write_text(HEADER)
+        self.finished = False
 
-    def write_chunk(self, epochs: np.ndarray, metrics: dict[str, np.ndarray]) -> None:
-        """Append the rows of one chunk (``metrics[name]`` shaped like ``epochs``).
+    def rows_of_chunk(self, epochs: np.ndarray, metrics: dict[str, np.ndarray]) -> Rows:
+        """The rows of one chunk to append to ``metrics.csv`` (``metrics[name]`` shaped like ``epochs``).
 
         Rows stop at the first epoch whose metrics are not finite: the run has diverged there.
         """
         if self.diverged_at is not None:
-            return
+            return self.metrics_path, epochs[:0], []
         columns = [metrics[name] for name in METRICS]
         finite = np.logical_and.reduce([np.isfinite(c) for c in columns])
         if not finite.all():
@@ -80,18 +74,17 @@ class RunWriter:
             self.diverged_at = int(epochs[first_bad])
             epochs, columns = epochs[:first_bad], [c[:first_bad] for c in columns]
         if len(epochs) == 0:
-            return
+            return self.metrics_path, epochs, []
         self.epochs_run = int(epochs[-1]) + 1
         self.final = {name: float(c[-1]) for name, c in zip(METRICS, columns)}
         logged = (epochs % self.every == 0) | (epochs == self.last_epoch)
-        self.metrics_file.write(csv_lines(epochs[logged], [c[logged] for c in columns]))
-        self.metrics_file.flush()
+        return self.metrics_path, epochs[logged], [c[logged] for c in columns]
 
     def finish(self, status: str | None = None, **extra) -> dict:
         """Close the CSV and write the final summary; status is ``diverged`` or ``completed`` unless given."""
-        if self.metrics_file.closed:
+        if self.finished:
             return self.summary
-        self.metrics_file.close()
+        self.finished = True
         if status is None:
             status = "diverged" if self.diverged_at is not None else "completed"
         self.summary.update(

@@ -22,11 +22,12 @@ from .nn.losses import Loss
 from .nn.network import Architecture, Params, backward, forward
 
 METRICS = ("loss", "mae", "mse", "accuracy")
+CHUNK_VALUES = 2**20  # at most this many recorded outputs per chunk (8 MB): memory stays warm and bounded
 
 
 @dataclass
 class Chunk:
-    """What a stretch of epochs produced: ``epochs (E,)``, ``outputs (E, P, N, k)``, ``metrics[name] (E, P)``.
+    """What a stretch of epochs produced: ``epochs[e]``, ``outputs[e, n, k, p]``, ``metrics[name][e, p]``.
 
     ``outputs`` is the loop's own buffer: read it before asking for the next chunk.
     """
@@ -37,7 +38,7 @@ class Chunk:
 
 
 def metrics_of(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[str, np.ndarray]:
-    """Per-epoch, per-network metrics of recorded outputs ``o`` against targets ``y``.
+    """Per-epoch, per-network metrics ``m[e, p]`` of recorded outputs ``o[e, n, k, p]`` against ``y[n, k, 0]``.
 
     * ``loss``: the training objective ``L(o, y)``
     * ``mae``: ``mean(|y - o|)``, the article's printed "Loss"
@@ -47,17 +48,17 @@ def metrics_of(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[str, np.n
     error = y - outputs
     return {
         "loss": loss.value(outputs, y),
-        "mae": np.abs(error).mean(axis=(-2, -1)),
-        "mse": (error * error).mean(axis=(-2, -1)),
-        "accuracy": ((outputs > 0.5) == (y > 0.5)).mean(axis=(-2, -1)),
+        "mae": np.abs(error).mean(axis=(-3, -2)),
+        "mse": (error * error).mean(axis=(-3, -2)),
+        "accuracy": ((outputs > 0.5) == (y > 0.5)).mean(axis=(-3, -2)),
     }
 
 
-def full_batch_epoch(arch: Architecture, params: Params, optimizer, loss: Loss, data: Dataset) -> np.ndarray:
-    """One epoch on all samples at once; returns the outputs ``o`` before the update."""
-    activations = forward(arch, params, data.X)
+def full_batch_epoch(arch: Architecture, params: Params, optimizer, loss: Loss, X: np.ndarray, y: np.ndarray):
+    """One epoch on all samples at once; returns the outputs ``o[n, k, p]`` before the update."""
+    activations = forward(arch, params, X)
     o = activations[-1]
-    optimizer.step(params, backward(arch, params, activations, loss.gradient(o, data.y)))
+    optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y)))
     return o
 
 
@@ -68,18 +69,20 @@ class MiniBatches:
         self.batch_size = batch_size
         self.generators = [np.random.default_rng(seed) for seed in shuffle_seeds]
 
-    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, data: Dataset) -> np.ndarray:
-        """One epoch of updates, one per batch; returns each sample's output as its batch saw it."""
-        n = len(data.X)
-        order = np.stack([rng.permutation(n) for rng in self.generators])  # (P, N)
-        outputs = np.empty((len(order), n, data.y.shape[1]))
+    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X: np.ndarray, y: np.ndarray):
+        """One epoch of updates, one per batch; returns each sample's output ``o[n, k, p]`` as its batch saw it."""
+        n = len(X)
+        order = np.stack([rng.permutation(n) for rng in self.generators])  # order[p, position]
+        members = np.arange(len(order))
+        outputs = np.empty((n, y.shape[1], len(order)))
         for start in range(0, n, self.batch_size):
-            rows = order[:, start : start + self.batch_size]  # (P, B)
-            X, y = data.X[rows], data.y[rows]  # (P, B, n_in), (P, B, n_out)
-            activations = forward(arch, params, X)
+            rows = order[:, start : start + self.batch_size].T  # rows[b, p]: sample of network p
+            X_batch = X[rows].transpose(0, 2, 1)  # X_batch[b, i, p]
+            y_batch = y[rows, :, 0].transpose(0, 2, 1)  # y_batch[b, k, p]
+            activations = forward(arch, params, X_batch)
             o = activations[-1]
-            np.put_along_axis(outputs, rows[:, :, None], o, axis=1)
-            optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y)))
+            outputs[rows, :, members] = o.transpose(0, 2, 1)
+            optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y_batch)))
         return outputs
 
 
@@ -99,19 +102,21 @@ def train(
     finite has diverged; it keeps computing NaNs in its own slice, which disturbs no other
     network, and training stops early once every network has diverged.
     """
-    population = params["W1"].shape[0]
-    outputs = np.empty((min(chunk_epochs, epochs), population, *data.y.shape))
+    X, y = data.X, data.y[:, :, None]  # y[n, k, 0] broadcasts over the networks
+    population = params["W1"].shape[-1]
+    chunk_epochs = max(1, min(chunk_epochs, CHUNK_VALUES // (y.size * population)))
+    outputs = np.empty((min(chunk_epochs, epochs), *y.shape[:2], population))
     for first in range(0, epochs, chunk_epochs):
         count = min(chunk_epochs, epochs - first)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for i in range(count):
                 if batches is None:
-                    outputs[i] = full_batch_epoch(arch, params, optimizer, loss, data)
+                    outputs[i] = full_batch_epoch(arch, params, optimizer, loss, X, y)
                 else:
-                    outputs[i] = batches.epoch(arch, params, optimizer, loss, data)
+                    outputs[i] = batches.epoch(arch, params, optimizer, loss, X, y)
             recorded = outputs[:count]
-            metrics = metrics_of(recorded, data.y, loss)
+            metrics = metrics_of(recorded, y, loss)
         yield Chunk(np.arange(first, first + count), recorded, metrics)
-        still_finite = np.isfinite(recorded[-1]).all(axis=(-2, -1))
+        still_finite = np.isfinite(recorded[-1]).all(axis=(0, 1))
         if not still_finite.any():
             return

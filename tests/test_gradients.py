@@ -53,7 +53,7 @@ def test_backward_matches_finite_differences(hidden, output, loss_spec, bias):
             if name.startswith("b"):
                 params[name] = rng.normal(size=params[name].shape)
     X = rng.normal(size=(6, 3))
-    y = rng.uniform(0.05, 0.95, size=(6, 2))
+    y = rng.uniform(0.05, 0.95, size=(6, 2, 1))
     loss = Loss(*loss_spec)
     activations = forward(arch, params, X)
     grads = backward(arch, params, activations, loss.gradient(activations[-1], y))
@@ -72,9 +72,12 @@ def test_article_deltas_are_the_textbook_formulas():
     params = init_params(arch, [InitSpec(seed=42)])
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
     y = np.array([[0], [1], [1], [0]], float)
-    h, o = forward(arch, params, X)[1:]
-    grads = backward(arch, params, [X, h, o], Loss("half_squared_error").gradient(o, y))
+    activations = forward(arch, params, X)
+    grads = backward(arch, params, activations, Loss("half_squared_error").gradient(activations[-1], y[:, :, None]))
+    W1, W2 = params["W1"][..., 0], params["W2"][..., 0]  # network 0 in the textbook's shapes
+    h = 1 / (1 + np.exp(-(X @ W1)))
+    o = 1 / (1 + np.exp(-(h @ W2)))
     delta2 = (o - y) * o * (1 - o)
-    delta1 = (delta2 @ params["W2"].swapaxes(-1, -2)) * h * (1 - h)
-    np.testing.assert_allclose(grads["W2"], h.swapaxes(-1, -2) @ delta2, rtol=1e-14)
-    np.testing.assert_allclose(grads["W1"], X.T @ delta1, rtol=1e-14)
+    delta1 = (delta2 @ W2.T) * h * (1 - h)
+    np.testing.assert_allclose(grads["W2"][..., 0], h.T @ delta2, rtol=1e-13)
+    np.testing.assert_allclose(grads["W1"][..., 0], X.T @ delta1, rtol=1e-13)

@@ -86,7 +86,8 @@ def test_diverging_run_keeps_its_rows_and_does_not_disturb_its_population(tmp_pa
     assert json.loads((tmp_path / "bad" / "summary.json").read_text())["predictions"]["outputs"] is None
     [alone] = run_population([configs[1]], [tmp_path / "alone"])
     assert healthy.summary["status"] == "completed"
-    assert healthy.summary["final"] == alone.summary["final"]
+    for name, value in alone.summary["final"].items():
+        assert healthy.summary["final"][name] == pytest.approx(value, rel=0, abs=1e-12)
 
 
 def test_log_every_thins_rows_but_keeps_the_last_epoch(tmp_path):

@@ -1,7 +1,7 @@
 """Losses: the training objective ``L(o, y)`` and its gradient ``dL/do``.
 
-``o`` are the network's outputs and ``y`` the targets, both shaped ``(..., N, k)``
-for ``N`` samples. Each loss sums a per-sample error ``e(o, y)`` over the samples
+``o`` are the networks' outputs ``o[n, k, p]`` (sample ``n``, output ``k``, network ``p``) and
+``y`` the targets ``y[n, k, 0]`` (or ``y[n, k, p]``); a leading epoch axis is allowed too. Each loss sums a per-sample error ``e(o, y)`` over the samples
 (reduction ``sum``) or averages it (reduction ``mean``):
 
 ====================  =====================================  ==========================
@@ -50,10 +50,10 @@ def per_sample_gradient(name: str, o: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class Loss:
-    """A named loss with a reduction over the ``N`` samples (axis ``-2``).
+    """A named loss with a reduction over the ``N`` samples (axis ``-3``).
 
     ``value(o, y)`` is ``L = sum_n e(o_n, y_n)`` (``sum``) or ``L = (1/N) sum_n e`` (``mean``),
-    summed over the ``k`` outputs, one number per network: shape ``o.shape[:-2]``.
+    summed over the ``k`` outputs, one number per network: ``L[p]`` (or ``L[epoch, p]``).
     ``gradient(o, y)`` is ``dL/do``, shaped like ``o``.
     """
 
@@ -66,8 +66,8 @@ class Loss:
 
     def value(self, o: np.ndarray, y: np.ndarray) -> np.ndarray:
         e = per_sample_error(self.name, o, y)
-        return e.sum(axis=(-2, -1)) * self._scale(o.shape[-2])
+        return e.sum(axis=(-3, -2)) * self._scale(o.shape[-3])
 
     def gradient(self, o: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = per_sample_gradient(self.name, o, y)
-        return g if self.reduction == "sum" else g * self._scale(o.shape[-2])
+        return g if self.reduction == "sum" else g * self._scale(o.shape[-3])

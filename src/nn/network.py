@@ -1,27 +1,33 @@
 """A fully connected network, written for a whole population of networks at once.
 
-Layer ``l`` (1-indexed, as in the article) has weights ``W<l>`` and, when the model
-has biases, ``b<l>``. Every array carries the population axis ``P`` first:
+Layer ``l`` (1-indexed, as in the article) has weights ``W<l>`` and, when the model has
+biases, ``b<l>``. The population axis ``p`` comes *last*, so that NumPy's loops run along
+the long axis (the networks) rather than the tiny ones (2 inputs, 4 hidden units)::
 
-    W<l>: (P, n_{l-1}, n_l)        b<l>: (P, 1, n_l)
+    W<l>[i, j, p]   weight from unit i of layer l-1 to unit j of layer l, in network p
+    b<l>[0, j, p]   bias of unit j of layer l, in network p
+    a<l>[n, j, p]   activation of unit j of layer l for sample n, in network p
 
-Forward pass, for inputs ``a0 = X`` of shape ``(N, n_0)`` (shared by all networks) or
-``(P, N, n_0)`` (one batch per network)::
+Drop the ``p`` and these are the textbook's ``W1`` (2 x 4), ``h`` (4 x 4) and ``o`` (4 x 1).
 
-    z<l> = a<l-1> @ W<l> + b<l>
-    a<l> = f_l(z<l>)            f_l = hidden activation, or the output one for the last layer
+Forward pass, from the inputs ``a0 = X`` (``X[n, i, 0]``: one batch shared by every network,
+or ``X[n, i, p]``: a batch per network)::
+
+    z<l>[n, j, p] = sum_i a<l-1>[n, i, p] * W<l>[i, j, p]  (+ b<l>[0, j, p])
+    a<l>          = f_l(z<l>)         f_l: the hidden activation, or the output one for l = L
 
 Backward pass, from ``dL/da<L>`` given by the loss::
 
     delta<L>   = dL/da<L> * f_L'(a<L>)
-    dL/dW<l>   = a<l-1>^T @ delta<l>
-    dL/db<l>   = sum over samples of delta<l>
-    delta<l-1> = (delta<l> @ W<l>^T) * f_{l-1}'(a<l-1>)
+    dL/dW<l>[i, j, p] = sum_n a<l-1>[n, i, p] * delta<l>[n, j, p]
+    dL/db<l>[0, j, p] = sum_n delta<l>[n, j, p]
+    delta<l-1>[n, i, p] = (sum_j delta<l>[n, j, p] * W<l>[i, j, p]) * f_{l-1}'(a<l-1>)[n, i, p]
 
-For the article's 2-4-1 network with no bias and half squared error this is exactly
-``delta2 = (o - y) * o * (1 - o)`` and ``delta1 = (delta2 @ W2.T) * h * (1 - h)``.
-``matmul`` broadcasts over the leading axis, so the same lines serve one network or many,
-and every network only ever touches its own slice: members never mix.
+For the article's 2-4-1 network with no bias and half squared error, this is exactly
+``delta2 = (o - y) * o * (1 - o)`` and ``delta1 = (delta2 @ W2.T) * h * (1 - h)``. Each sum
+is one ``np.einsum`` whose subscripts are the formula's indices; every network only ever
+touches its own slice ``[..., p]``, so networks never mix and a network trains to the same
+numbers alone or inside any population.
 """
 
 from __future__ import annotations
@@ -67,20 +73,28 @@ def init_params(arch: Architecture, specs: list[InitSpec]) -> Params:
         per_network.append([draw_weights(spec, rng, n_in, n_out) for n_in, n_out in zip(arch.sizes, arch.sizes[1:])])
     params: Params = {}
     for l in range(1, arch.n_layers + 1):
-        params[f"W{l}"] = np.stack([weights[l - 1] for weights in per_network])
+        params[f"W{l}"] = np.stack([weights[l - 1] for weights in per_network], axis=-1)
         if arch.bias:
-            params[f"b{l}"] = np.zeros((len(specs), 1, arch.sizes[l]))
+            params[f"b{l}"] = np.zeros((1, arch.sizes[l], len(specs)))
     return params
 
 
+def network(params: Params, p: int) -> Params:
+    """The parameters of network ``p`` alone, in the textbook's shapes (``W1``: ``(n_in, n_hidden)``)."""
+    return {name: array[..., p] for name, array in params.items()}
+
+
 def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarray]:
-    """All activations ``[a0, a1, ..., aL]``; ``aL`` is the output ``o`` of shape ``(P, N, n_out)``."""
-    activations = [X]
-    a = X
+    """All activations ``[a0, a1, ..., aL]``; ``aL`` is the output ``o[n, k, p]``.
+
+    ``X`` is ``(N, n_in)`` (shared by every network) or ``(N, n_in, P)``.
+    """
+    a = X[:, :, None] if X.ndim == 2 else X
+    activations = [a]
     for l in range(1, arch.n_layers + 1):
-        z = a @ params[f"W{l}"]
+        z = np.einsum("nip,ijp->njp", a, params[f"W{l}"])
         if arch.bias:
-            z = z + params[f"b{l}"]
+            z += params[f"b{l}"]
         a = arch.activation_of(l).forward(z)
         activations.append(a)
     return activations
@@ -92,9 +106,9 @@ def backward(arch: Architecture, params: Params, activations: list[np.ndarray], 
     delta = dL_do * arch.activation_of(arch.n_layers).derivative(activations[-1])
     for l in range(arch.n_layers, 0, -1):
         a_prev = activations[l - 1]
-        grads[f"W{l}"] = np.swapaxes(a_prev, -1, -2) @ delta
+        grads[f"W{l}"] = np.einsum("nip,njp->ijp", a_prev, delta)
         if arch.bias:
-            grads[f"b{l}"] = delta.sum(axis=-2, keepdims=True)
+            grads[f"b{l}"] = delta.sum(axis=0, keepdims=True)
         if l > 1:
-            delta = (delta @ np.swapaxes(params[f"W{l}"], -1, -2)) * arch.activation_of(l - 1).derivative(a_prev)
+            delta = np.einsum("njp,ijp->nip", delta, params[f"W{l}"]) * arch.activation_of(l - 1).derivative(a_prev)
     return grads

@@ -1,7 +1,7 @@
 """Optimisers: turn gradients ``g = dL/dp`` into updates of the parameters ``p``.
 
-Hyperparameters are arrays of shape ``(P, 1, 1)``, one value per network, so that a
-population can mix learning rates (they broadcast against ``(P, n_in, n_out)``).
+Hyperparameters are arrays of shape ``(P,)``, one value per network, so that a population
+can mix learning rates: they broadcast against the last axis of ``W[i, j, p]``.
 
 ==========  ===============================================================
 name        update, for each parameter p with gradient g
@@ -24,8 +24,8 @@ from .network import Params
 
 
 def per_network(values) -> np.ndarray:
-    """A hyperparameter for each network, shaped ``(P, 1, 1)`` to broadcast over weights."""
-    return np.asarray(values, dtype=np.float64).reshape(-1, 1, 1)
+    """A hyperparameter for each network, shaped ``(P,)`` to broadcast over ``W[i, j, p]``."""
+    return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
 class SGD:

@@ -203,20 +203,22 @@ def test_ray_on_a_running_cluster_writes_what_the_basic_launcher_writes(tmp_path
 
 
 # Optuna: a short search of experiments/optuna_lr.yaml, its study in a SQLite file of ours.
-def optuna_search(sweep_dir: Path, storage: Path, n_trials: int):
+def optuna_search(sweep_dir: Path, storage: Path, n_trials: int, *overrides: str):
     return run_cli(
-        "-m", "experiment=optuna_lr", "epochs=200", "report.auto=false",
-        f"hydra.sweeper.storage=sqlite:///{storage}", f"hydra.sweeper.n_trials={n_trials}",
-        "hydra.sweeper.sampler.n_startup_trials=2", f"hydra.sweep.dir={sweep_dir}",
+        "-m", "experiment=optuna_lr", "epochs=200", "report.auto=false", f"hydra.sweep.dir={sweep_dir}",
+        f"hydra.sweeper.storage=sqlite:///{storage}", f"hydra.sweeper.n_trials={n_trials}", *overrides,
     )  # fmt: skip
 
 
-def trials_in(storage: Path) -> list[tuple[int, str, float]]:
-    """(number, state, value) of every trial of the study, read from the SQLite file itself."""
+def trials_in(storage: Path) -> list[tuple[int, str, float, float]]:
+    """(number, state, value, lr) of every trial of the study, read from the SQLite file itself."""
     with sqlite3.connect(storage) as db:
         return db.execute(
-            "SELECT t.number, t.state, v.value FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id"
-            " JOIN studies s ON s.study_id = t.study_id WHERE s.study_name = 'optuna_lr' ORDER BY t.number"
+            "SELECT t.number, t.state, v.value, p.param_value FROM trials t"
+            " JOIN studies s ON s.study_id = t.study_id"
+            " LEFT JOIN trial_values v ON v.trial_id = t.trial_id"
+            " LEFT JOIN trial_params p ON p.trial_id = t.trial_id AND p.param_name = 'lr'"
+            " WHERE s.study_name = 'optuna_lr' ORDER BY t.number"
         ).fetchall()
 
 
@@ -224,24 +226,30 @@ def trials_in(storage: Path) -> list[tuple[int, str, float]]:
 def test_optuna_search_persists_its_study_and_a_second_run_continues_it(tmp_path):
     storage = tmp_path / "study.db"
 
-    first = optuna_search(tmp_path / "first", storage, n_trials=3)
+    first = optuna_search(tmp_path / "first", storage, 3)
     assert first.returncode == 0, first.stdout + first.stderr
     best = yaml.safe_load((tmp_path / "first" / "optimization_results.yaml").read_text())
     assert set(best["best_params"]) == {"lr", "hidden", "optimizer"}
     assert 0.001 <= best["best_params"]["lr"] <= 10.0 and 2 <= best["best_params"]["hidden"] <= 8
     assert best["best_params"]["optimizer"] in {"sgd", "momentum", "rmsprop", "adam"}
     trials = trials_in(storage)
-    assert [(n, state) for n, state, _ in trials] == [(n, "COMPLETE") for n in range(3)]
-    assert best["best_value"] == min(value for _, _, value in trials)
+    assert [(n, state) for n, state, _, _ in trials] == [(n, "COMPLETE") for n in range(3)]
+    assert best["best_value"] == min(value for _, _, value, _ in trials)
     for run in run_dirs(tmp_path / "first").values():  # each trial is an ordinary run directory
         summary = json.loads((run / "summary.json").read_text())
         assert summary["status"] in ("completed", "diverged")
         assert "experiment=optuna_lr" in summary["overrides"]
 
-    second = optuna_search(tmp_path / "second", storage, n_trials=2)
+    second = optuna_search(tmp_path / "second", storage, 2)
     assert second.returncode == 0, second.stdout + second.stderr
     trials = trials_in(storage)
-    assert [(n, state) for n, state, _ in trials] == [(n, "COMPLETE") for n in range(5)]
+    assert [(n, state) for n, state, _, _ in trials] == [(n, "COMPLETE") for n in range(5)]
+    assert len({lr for _, _, _, lr in trials}) == 5  # new trials, not the first invocation's drawn again
     best = yaml.safe_load((tmp_path / "second" / "optimization_results.yaml").read_text())
-    assert best["best_value"] == min(value for _, _, value in trials)  # the best of both invocations
+    assert best["best_value"] == min(value for _, _, value, _ in trials)  # the best of both invocations
     assert len(run_dirs(tmp_path / "second")) == 2
+
+    # Past its random start-up trials, TPE models the objective from all the trials so far.
+    third = optuna_search(tmp_path / "third", storage, 2, "hydra.sweeper.sampler.n_startup_trials=3")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert [(n, state) for n, state, _, _ in trials_in(storage)] == [(n, "COMPLETE") for n in range(7)]

@@ -1,9 +1,11 @@
 """``metrics.csv``: rows formatted losslessly and appended whole, in the background for big populations.
 
-A float is written with 17 significant digits (``%.17g``), which reads back as exactly the
-same float; that is a third faster than ``repr`` and, at 10,000 rows a run, formatting is
-the cost that matters. Each chunk of rows goes to its file in a single ``os.write`` on an
-``O_APPEND`` descriptor, so a file holds whole lines only, whatever stops the process.
+A float is written with at most 17 significant digits, which reads back as exactly the same
+float. At 10,000 rows a run, formatting is the cost that matters, so a chunk's rows for the
+whole population are formatted together by array operations (``decimal_text``), falling back
+to Python's ``%.17g`` for values out of its range. Each run's rows of a chunk go to its file
+in a single ``os.write`` on an ``O_APPEND`` descriptor, so a file holds whole lines only,
+whatever stops the process.
 
 For a large population the formatting runs in worker processes ("lanes") while the main
 process trains the next chunk. Run ``p`` always goes to lane ``p % lanes``, and a lane does
@@ -16,23 +18,45 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-Rows = tuple[Path, np.ndarray, list[np.ndarray]]  # (metrics.csv, epochs, one array per column)
+from .decimal_text import PAD, can_format, join_rows, table_rows
+
+
+@dataclass
+class ChunkRows:
+    """One chunk's rows for a population: network ``p`` appends to ``paths[p]`` the rows
+    ``e < rows_kept[p]`` with ``logged[e]``, each ``epochs[e], values[:, e, p]``."""
+
+    paths: list[Path]
+    epochs: np.ndarray
+    values: np.ndarray  # values[c, e, p]
+    rows_kept: np.ndarray  # rows_kept[p]
+    logged: np.ndarray  # logged[e]
+
+    def members(self, lane: int, lanes: int) -> ChunkRows:
+        """The part of this chunk that lane ``lane`` of ``lanes`` writes: networks ``p % lanes == lane``."""
+        return ChunkRows(
+            self.paths[lane::lanes],
+            self.epochs,
+            self.values[:, :, lane::lanes],
+            self.rows_kept[lane::lanes],
+            self.logged,
+        )
 
 
 def csv_lines(epochs: np.ndarray, columns: list[np.ndarray]) -> str:
-    """Rows ``epoch,c1,c2,...`` with every float in 17 significant digits (exact on reading back)."""
+    """Rows ``epoch,c1,c2,...`` formatted one float at a time with ``%.17g`` (the slow, general way)."""
     template = "%d" + ",%.17g" * len(columns) + "\n"
     table = np.column_stack([epochs, *columns]).ravel().tolist()
     return (template * len(epochs)) % tuple(table)
 
 
-def append_text(path: Path, text: str) -> None:
-    """Append ``text`` to ``path`` in one ``write`` call, so the file never ends in half a line."""
-    data = text.encode()
+def append_bytes(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` in one ``write`` call, so the file never ends in half a line."""
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         written = os.write(descriptor, data)
@@ -42,10 +66,38 @@ def append_text(path: Path, text: str) -> None:
         os.close(descriptor)
 
 
-def append_rows(batch: list[Rows]) -> None:
-    for path, epochs, columns in batch:
-        if len(epochs):
-            append_text(path, csv_lines(epochs, columns))
+ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, small enough for the cache
+
+
+def append_rows(chunk: ChunkRows) -> None:
+    """Append each network's rows of ``chunk`` to its ``metrics.csv``."""
+    positions = np.arange(len(chunk.epochs))
+    kept = chunk.logged[None, :] & (positions[None, :] < chunk.rows_kept[:, None])  # kept[p, e]
+    counts = kept.sum(axis=1)
+    per_block = max(1, ROWS_PER_BLOCK // max(1, len(chunk.epochs)))
+    for first in range(0, len(chunk.paths), per_block):
+        members = slice(first, first + per_block)
+        network, epoch = np.nonzero(kept[members])  # row by row, network after network
+        network += first
+        values = chunk.values[:, epoch, network]  # values[c, row]
+        if not len(epoch):
+            continue
+        if can_format(values):
+            rows = table_rows(chunk.epochs[epoch], list(values))
+            ends = np.cumsum((rows != PAD).sum(axis=1))
+            text = join_rows(rows)
+            row_ends = np.cumsum(counts[members])
+            starts = 0
+            for p, row_end in zip(range(first, first + per_block), row_ends):
+                stop = int(ends[row_end - 1]) if row_end else 0
+                if stop > starts:
+                    append_bytes(chunk.paths[p], text[starts:stop])
+                starts = stop
+        else:
+            for p in range(first, min(first + per_block, len(chunk.paths))):
+                rows = kept[p]
+                if rows.any():
+                    append_bytes(chunk.paths[p], csv_lines(chunk.epochs[rows], list(chunk.values[:, rows, p])).encode())
 
 
 def _ignore_interrupts() -> None:
@@ -62,14 +114,14 @@ class RowWriter:
         self.lanes = [ProcessPoolExecutor(1, mp_context=context, initializer=_ignore_interrupts) for _ in range(lanes)]
         self.in_flight: list[Future] = []
 
-    def write(self, batch: list[Rows]) -> None:
+    def write(self, chunk: ChunkRows) -> None:
         """Append one chunk's rows; with lanes, waits for the previous chunk first (one chunk in flight)."""
         if not self.lanes:
-            append_rows(batch)
+            append_rows(chunk)
             return
         self.wait()
         for lane, executor in enumerate(self.lanes):
-            self.in_flight.append(executor.submit(append_rows, batch[lane :: len(self.lanes)]))
+            self.in_flight.append(executor.submit(append_rows, chunk.members(lane, len(self.lanes))))
 
     def wait(self) -> None:
         """Block until every row handed over so far is on disk (re-raising a lane's error)."""

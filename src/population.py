@@ -22,7 +22,7 @@ from .nn.init import InitSpec
 from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
 from .nn.optim import SGD, Adam, Momentum, RMSProp
-from .tracking import RunWriter, record_error, save_params
+from .tracking import RunDirectories, error_message, save_params, status_of_error, write_traceback
 from .train import MiniBatches, train
 
 
@@ -96,41 +96,36 @@ def run_population(
         batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
 
     started = time.perf_counter()
-    writers = [
-        RunWriter(run_dir, {"seed": c.init.seed, **(provenance or {})}, c.log.every, epochs - 1)
-        for c, run_dir in zip(configs, run_dirs)
-    ]
+    summaries = [{"seed": c.init.seed, **(provenance or {})} for c in configs]
+    directories = RunDirectories(run_dirs, summaries, first.log.every, epochs - 1)
     last_outputs = None
     rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
     try:
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
-            rows.write(
-                [
-                    w.rows_of_chunk(chunk.epochs, {k: m[:, p] for k, m in chunk.metrics.items()})
-                    for p, w in enumerate(writers)
-                ]
-            )
+            rows.write(directories.rows_of_chunk(chunk.epochs, chunk.metrics))
             last_outputs = chunk.outputs[-1].copy()
             if on_chunk is not None:
                 on_chunk(chunk.epochs, chunk.metrics)
         rows.close()
     except BaseException as error:  # keep the rows handed over, record every run's end, then let the caller decide
         rows.close()
-        for writer, run_dir in zip(writers, run_dirs):
-            record_error(run_dir, error, writer)
+        for p, run_dir in enumerate(directories.run_dirs):
+            write_traceback(run_dir, error)
+            directories.finish(p, status_of_error(error), error=error_message(error))
         raise
     wall_time = (time.perf_counter() - started) / len(configs)
 
     results = []
-    for p, (writer, run_dir) in enumerate(zip(writers, run_dirs)):
+    for p, run_dir in enumerate(directories.run_dirs):
         save_params(run_dir, network(initial, p), network(params, p))
-        diverged = writer.diverged_at is not None
+        diverged = directories.diverged_at[p] >= 0
         predictions = None if diverged else last_outputs[:, :, p].tolist()
-        summary = writer.finish(
+        summary = directories.finish(
+            p,
             epochs_planned=epochs,
             predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},
             wall_time_s=wall_time,
             population_size=len(configs),
         )
-        results.append(RunResult(Path(run_dir), summary))
+        results.append(RunResult(run_dir, summary))
     return results

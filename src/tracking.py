@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics_file import Rows
+from .metrics_file import ChunkRows
 from .train import METRICS
 
 METRICS_FILE, SUMMARY_FILE, PARAMS_FILE = "metrics.csv", "summary.json", "params.npz"
@@ -44,59 +44,77 @@ def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-class RunWriter:
-    """Writes one run's directory as training goes: rows chunk by chunk, then the summary."""
+class RunDirectories:
+    """The run directories of a population, written as it trains: rows chunk by chunk, then summaries.
 
-    def __init__(self, run_dir: Path, summary: dict, every: int, last_epoch: int):
-        self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+    Bookkeeping is done for all networks at once: ``diverged_at[p]`` (-1 while finite),
+    ``epochs_run[p]`` and ``final[c, p]`` (the last finite value of metric ``c``).
+    """
+
+    def __init__(self, run_dirs: list[Path], summaries: list[dict], every: int, last_epoch: int):
+        self.run_dirs = [Path(d) for d in run_dirs]
+        self.paths = [d / METRICS_FILE for d in self.run_dirs]
         self.every, self.last_epoch = every, last_epoch
-        self.summary = {"status": "running", "started_at": utc_now(), "pid": os.getpid(), **summary}
-        self.final: dict[str, float] | None = None
-        self.epochs_run = 0
-        self.diverged_at: int | None = None
-        write_json_atomically(self.run_dir / SUMMARY_FILE, self.summary)
-        self.metrics_path = self.run_dir / METRICS_FILE
-        self.metrics_path.write_text(HEADER)
-        self.finished = False
+        self.summaries = []
+        for run_dir, path, summary in zip(self.run_dirs, self.paths, summaries):
+            run_dir.mkdir(parents=True, exist_ok=True)
+            started = {"status": "running", "started_at": utc_now(), "pid": os.getpid(), **summary}
+            write_json_atomically(run_dir / SUMMARY_FILE, started)
+            path.write_text(HEADER)
+            self.summaries.append(started)
+        population = len(self.run_dirs)
+        self.diverged_at = np.full(population, -1)
+        self.epochs_run = np.zeros(population, dtype=np.int64)
+        self.final = np.full((len(METRICS), population), np.nan)
+        self.finished = np.zeros(population, dtype=bool)
 
-    def rows_of_chunk(self, epochs: np.ndarray, metrics: dict[str, np.ndarray]) -> Rows:
-        """The rows of one chunk to append to ``metrics.csv`` (``metrics[name]`` shaped like ``epochs``).
+    def rows_of_chunk(self, epochs: np.ndarray, metrics: dict[str, np.ndarray]) -> ChunkRows:
+        """The rows one chunk adds to every ``metrics.csv`` (``metrics[name][e, p]``).
 
-        Rows stop at the first epoch whose metrics are not finite: the run has diverged there.
+        A network's rows stop at its first epoch with a metric that is not finite: it diverged there.
         """
-        if self.diverged_at is not None:
-            return self.metrics_path, epochs[:0], []
-        columns = [metrics[name] for name in METRICS]
-        finite = np.logical_and.reduce([np.isfinite(c) for c in columns])
-        if not finite.all():
-            first_bad = int(np.argmin(finite))
-            self.diverged_at = int(epochs[first_bad])
-            epochs, columns = epochs[:first_bad], [c[:first_bad] for c in columns]
-        if len(epochs) == 0:
-            return self.metrics_path, epochs, []
-        self.epochs_run = int(epochs[-1]) + 1
-        self.final = {name: float(c[-1]) for name, c in zip(METRICS, columns)}
+        values = np.stack([metrics[name] for name in METRICS])  # values[c, e, p]
+        finite = np.isfinite(values).all(axis=0)  # finite[e, p]
+        first_bad = np.where(finite.all(axis=0), len(epochs), np.argmin(finite, axis=0))
+        alive = self.diverged_at < 0
+        rows_kept = np.where(alive, first_bad, 0)
+        newly_diverged = alive & (first_bad < len(epochs))
+        self.diverged_at[newly_diverged] = epochs[first_bad[newly_diverged]]
+        grew = np.flatnonzero(rows_kept > 0)
+        self.epochs_run[grew] = epochs[rows_kept[grew] - 1] + 1
+        self.final[:, grew] = values[:, rows_kept[grew] - 1, grew]
         logged = (epochs % self.every == 0) | (epochs == self.last_epoch)
-        return self.metrics_path, epochs[logged], [c[logged] for c in columns]
+        return ChunkRows(self.paths, epochs, values, rows_kept, logged)
 
-    def finish(self, status: str | None = None, **extra) -> dict:
-        """Close the CSV and write the final summary; status is ``diverged`` or ``completed`` unless given."""
-        if self.finished:
-            return self.summary
-        self.finished = True
+    def finish(self, p: int, status: str | None = None, **extra) -> dict:
+        """Write run ``p``'s final summary; its status is ``diverged`` or ``completed`` unless given."""
+        if self.finished[p]:
+            return self.summaries[p]
+        self.finished[p] = True
+        diverged_at = int(self.diverged_at[p]) if self.diverged_at[p] >= 0 else None
         if status is None:
-            status = "diverged" if self.diverged_at is not None else "completed"
-        self.summary.update(
+            status = "diverged" if diverged_at is not None else "completed"
+        final = (
+            {} if self.epochs_run[p] == 0 else {n: finite_or_none(float(v)) for n, v in zip(METRICS, self.final[:, p])}
+        )
+        self.summaries[p].update(
             status=status,
-            epochs_run=self.epochs_run,
-            diverged_at_epoch=self.diverged_at,
-            final={name: finite_or_none(v) for name, v in (self.final or {}).items()},
+            epochs_run=int(self.epochs_run[p]),
+            diverged_at_epoch=diverged_at,
+            final=final,
             ended_at=utc_now(),
             **extra,
         )
-        write_json_atomically(self.run_dir / SUMMARY_FILE, self.summary)
-        return self.summary
+        write_json_atomically(self.run_dirs[p] / SUMMARY_FILE, self.summaries[p])
+        return self.summaries[p]
+
+
+def error_message(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".rstrip(": ")
+
+
+def write_traceback(run_dir: Path, error: BaseException) -> None:
+    (Path(run_dir) / TRACEBACK_FILE).write_text("".join(traceback.format_exception(error)))
 
 
 def status_of_error(error: BaseException) -> str:
@@ -104,16 +122,12 @@ def status_of_error(error: BaseException) -> str:
     return "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
 
 
-def record_error(
-    run_dir: Path, error: BaseException, writer: RunWriter | None = None, summary: dict | None = None
-) -> dict:
-    """Mark a run ``failed`` or ``interrupted``: the message in the summary, the traceback beside it."""
+def record_error(run_dir: Path, error: BaseException, summary: dict | None = None) -> dict:
+    """Mark a run that never started training ``failed`` (or ``interrupted``), with the traceback beside it."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / TRACEBACK_FILE).write_text("".join(traceback.format_exception(error)))
-    details = {"error": f"{type(error).__name__}: {error}".rstrip(": ")}
-    if writer is not None:
-        return writer.finish(status_of_error(error), **details)
+    write_traceback(run_dir, error)
+    details = {"error": error_message(error)}
     stopped = {"status": status_of_error(error), "started_at": utc_now(), **(summary or {}), **details}
     write_json_atomically(run_dir / SUMMARY_FILE, {**stopped, "ended_at": utc_now()})
     return stopped

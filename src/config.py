@@ -8,7 +8,9 @@ After ``OmegaConf.to_object`` the rest of the code sees only these plain datacla
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -137,6 +139,8 @@ class ReportConfig:
 
 @dataclass
 class Config:
+    """The whole configuration of one run (``resume`` and ``objective`` concern the sweep around it)."""
+
     lr: float = 0.1
     hidden: Any = 4
     seed: int = 42
@@ -149,6 +153,16 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    objective: Metric = Metric.loss  # what a run returns to a sweeper: its final value of this metric
+    resume: bool = False  # in a sweep: skip every job whose run directory holds a completed run
+
+
+def fingerprint(config: Config) -> str:
+    """A short hash of everything that shapes a run's numbers (not ``resume``), to recognise it again."""
+    values = asdict(config)
+    values.pop("resume")
+    text = json.dumps(values, sort_keys=True, default=value_of)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def register() -> None:
@@ -156,6 +170,20 @@ def register() -> None:
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name="base_config", node=Config)
+
+
+def register_batched_launcher() -> None:
+    """Make ``hydra/launcher=batched`` known to Hydra.
+
+    Hydra instantiates only plugins it found under the ``hydra_plugins`` namespace; the
+    project installs its launcher there (see pyproject.toml), but Hydra's scan of the namespace
+    does not see an editable install, so the class is registered by hand.
+    """
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.xor_harness_launcher.batched_launcher import BatchedLauncher
+
+    Plugins.instance().register(BatchedLauncher)
 
 
 def hidden_widths(hidden: Any) -> tuple[int, ...]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data as datasets
-from .config import Config, hidden_widths
+from .config import Config, fingerprint, hidden_widths
 from .config import value_of as value
 from .metrics_file import RowWriter
 from .nn.init import InitSpec
@@ -73,10 +73,11 @@ def run_population(
     configs: list[Config],
     run_dirs: list[Path],
     on_chunk: ProgressCallback | None = None,
-    provenance: dict | None = None,
+    provenance: list[dict] | None = None,
 ) -> list[RunResult]:
     """Train ``configs`` as one population; network ``p`` writes ``run_dirs[p]``.
 
+    ``provenance[p]`` is added to run ``p``'s summary (where it came from: code, machine, command).
     ``on_chunk(epochs, metrics)`` sees every chunk (metrics shaped ``(E, P)``), to print progress.
     """
     keys = {population_key(c) for c in configs}
@@ -96,7 +97,8 @@ def run_population(
         batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
 
     started = time.perf_counter()
-    summaries = [{"seed": c.init.seed, **(provenance or {})} for c in configs]
+    provenance = provenance or [{} for _ in configs]
+    summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
     directories = RunDirectories(run_dirs, summaries, first.log.every, epochs - 1)
     last_outputs = None
     rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)

@@ -3,42 +3,32 @@
 Hydra composes the config from ``conf/`` (and ``experiments/``) plus the overrides; this
 file turns it into the typed ``Config``, trains, writes the run directory, and prints the
 article's view of the run: the loss every ``log.print_every`` epochs, then the predictions.
-It is the only place that sees Hydra's ``DictConfig``.
+Hydra's ``DictConfig`` is seen only here, in ``jobs`` and in the batched launcher.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import DictConfig
 
-from .config import Config, register, validate
+from .config import Config, fingerprint, register, register_batched_launcher
 from .config import value_of as value
 from .errors import ConfigError
 from .experiments import register_experiments
+from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, run_population
 from .provenance import code_and_machine
-from .tracking import record_error
+from .tracking import completed_summary, record_error
 from .user_errors import cli
 
 register()
 register_experiments()
-
-
-def to_config(cfg: DictConfig) -> Config:
-    """The typed, validated ``Config`` of a composed ``DictConfig``; raises ``ConfigError``."""
-    try:
-        config = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as error:
-        key = getattr(error, "full_key", None) or "config"
-        raise ConfigError(key, getattr(error, "value", None), str(error).splitlines()[0]) from None
-    return validate(config)
+register_batched_launcher()
 
 
 def print_progress(config: Config):
@@ -71,44 +61,37 @@ def print_predictions(result: RunResult, decimals: int) -> None:
         print(f"| [{','.join(map(number, inputs))}] | {shown} | {', '.join(map(number, targets))} |")
 
 
-def objective(result: RunResult, metric: str = "loss") -> float:
-    """The number a sweeper minimises: the run's final ``metric``; ``inf`` if it diverged."""
-    final = result.summary["final"].get(metric)
-    return math.inf if result.summary["status"] != "completed" or final is None else final
-
-
-FAILED_RUNS: list[Path] = []  # run directories of this process's jobs that failed
-
-
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> float:
     hydra_config = HydraConfig.get()
     run_dir = Path(hydra_config.runtime.output_dir)
     single = hydra_config.mode == RunMode.RUN
-    provenance = {**code_and_machine(), "overrides": list(hydra_config.overrides.task)}
+    overrides = list(hydra_config.overrides.task)
+    provenance = {**code_and_machine(), "overrides": overrides}
     try:
         config = to_config(cfg)
     except ConfigError as error:
         record_error(run_dir, error, summary=provenance)
-        raise
+        if single:
+            raise
+        return job_failed(hydra_config.job.num, overrides, run_dir, error)
+    done = completed_summary(run_dir, fingerprint(config)) if config.resume and not single else None
+    if done is not None:
+        report_job(hydra_config.job.num, overrides, done)
+        return objective(done, config.objective)
     try:
         on_chunk = print_progress(config) if single else None
-        [result] = run_population([config], [run_dir], on_chunk=on_chunk, provenance=provenance)
+        [result] = run_population([config], [run_dir], on_chunk=on_chunk, provenance=[provenance])
     except Exception as error:  # already recorded as failed in the run directory
         if single:
             raise
-        FAILED_RUNS.append(run_dir)
-        print(f"[{hydra_config.job.num}] {' '.join(hydra_config.overrides.task)}: failed: {error}")
-        return math.inf
+        return job_failed(hydra_config.job.num, overrides, run_dir, error)
     if single:
         print_predictions(result, config.log.decimals)
         print(f"Run directory: {run_dir}")
     else:
-        final = result.summary["final"].get("loss")
-        print(
-            f"[{hydra_config.job.num}] {' '.join(hydra_config.overrides.task)}: {result.summary['status']}, loss={final}"
-        )
-    return objective(result)
+        report_job(hydra_config.job.num, overrides, result.summary)
+    return objective(result.summary, config.objective)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,27 @@ class RunDirectories:
         return self.summaries[p]
 
 
+def completed_summary(run_dir: Path, config_sha: str) -> dict | None:
+    """The summary of a completed run of the config ``config_sha`` in ``run_dir``, or ``None``.
+
+    Completed means ``summary.json`` says so for the same config fingerprint, ``params.npz``
+    is there and ``metrics.csv`` ends with a whole line.
+    """
+    try:
+        summary = json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
+        if summary.get("status") != "completed" or summary.get("config_sha") != config_sha:
+            return None
+        if not (Path(run_dir) / PARAMS_FILE).is_file():
+            return None
+        with open(Path(run_dir) / METRICS_FILE, "rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                return None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return summary
+
+
 def error_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".rstrip(": ")
 

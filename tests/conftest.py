@@ -12,8 +12,8 @@ from hydra import compose, initialize_config_dir
 
 import src.run  # noqa: F401  (registers the schema and the experiments)
 from src.config import Config
+from src.jobs import to_config
 from src.population import run_population
-from src.run import to_config
 
 REPO = Path(__file__).resolve().parent.parent
 CONF = str(REPO / "conf")

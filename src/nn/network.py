@@ -24,10 +24,12 @@ Backward pass, from ``dL/da<L>`` given by the loss::
     delta<l-1>[n, i, p] = (sum_j delta<l>[n, j, p] * W<l>[i, j, p]) * f_{l-1}'(a<l-1>)[n, i, p]
 
 For the article's 2-4-1 network with no bias and half squared error, this is exactly
-``delta2 = (o - y) * o * (1 - o)`` and ``delta1 = (delta2 @ W2.T) * h * (1 - h)``. Each sum
-is one ``np.einsum`` whose subscripts are the formula's indices; every network only ever
-touches its own slice ``[..., p]``, so networks never mix and a network trains to the same
-numbers alone or inside any population.
+``delta2 = (o - y) * o * (1 - o)`` and ``delta1 = (delta2 @ W2.T) * h * (1 - h)``.
+
+Every sum (``weighted_inputs``, ``errors_back``, ``weight_gradient``): the terms are added one by one in index order, for every network
+alike, so a network gets bit for bit the same numbers alone or inside any population (a
+library matmul or einsum may add in another order when the population's size changes).
+Every network only ever touches its own slice ``[..., p]``: networks never mix.
 """
 
 from __future__ import annotations
@@ -84,6 +86,39 @@ def network(params: Params, p: int) -> Params:
     return {name: array[..., p] for name, array in params.items()}
 
 
+SEQUENTIAL_UP_TO = 64  # longer sums go to np.einsum: faster, equal only within rounding (1e-12)
+
+
+def weighted_inputs(a: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, adding ``i = 0, 1, ...`` in order."""
+    if a.shape[1] > SEQUENTIAL_UP_TO:
+        return np.einsum("nip,ijp->njp", a, W)
+    z = a[:, 0, None, :] * W[0]
+    for i in range(1, a.shape[1]):
+        z += a[:, i, None, :] * W[i]
+    return z
+
+
+def errors_back(delta: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``, adding ``j = 0, 1, ...`` in order."""
+    if delta.shape[1] > SEQUENTIAL_UP_TO:
+        return np.einsum("njp,ijp->nip", delta, W)
+    e = delta[:, None, 0, :] * W[:, 0]
+    for j in range(1, delta.shape[1]):
+        e += delta[:, None, j, :] * W[:, j]
+    return e
+
+
+def weight_gradient(a: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``, adding samples ``n = 0, 1, ...`` in order."""
+    if a.shape[0] > SEQUENTIAL_UP_TO:
+        return np.einsum("nip,njp->ijp", a, delta)
+    g = a[0, :, None, :] * delta[0, None]
+    for n in range(1, a.shape[0]):
+        g += a[n, :, None, :] * delta[n, None]
+    return g
+
+
 def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarray]:
     """All activations ``[a0, a1, ..., aL]``; ``aL`` is the output ``o[n, k, p]``.
 
@@ -92,7 +127,7 @@ def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarra
     a = X[:, :, None] if X.ndim == 2 else X
     activations = [a]
     for l in range(1, arch.n_layers + 1):
-        z = np.einsum("nip,ijp->njp", a, params[f"W{l}"])
+        z = weighted_inputs(a, params[f"W{l}"])
         if arch.bias:
             z += params[f"b{l}"]
         a = arch.activation_of(l).forward(z)
@@ -106,9 +141,9 @@ def backward(arch: Architecture, params: Params, activations: list[np.ndarray], 
     delta = dL_do * arch.activation_of(arch.n_layers).derivative(activations[-1])
     for l in range(arch.n_layers, 0, -1):
         a_prev = activations[l - 1]
-        grads[f"W{l}"] = np.einsum("nip,njp->ijp", a_prev, delta)
+        grads[f"W{l}"] = weight_gradient(a_prev, delta)
         if arch.bias:
             grads[f"b{l}"] = delta.sum(axis=0, keepdims=True)
         if l > 1:
-            delta = np.einsum("njp,ijp->nip", delta, params[f"W{l}"]) * arch.activation_of(l - 1).derivative(a_prev)
+            delta = errors_back(delta, params[f"W{l}"]) * arch.activation_of(l - 1).derivative(a_prev)
     return grads

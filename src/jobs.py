@@ -1,0 +1,48 @@
+"""What every job of a sweep does around its training, whichever launcher runs it.
+
+``to_config`` turns Hydra's composed ``DictConfig`` into the typed, validated ``Config``;
+``objective`` is what the job returns to the sweeper; ``report_job`` prints its line;
+``FAILED_RUNS`` collects the jobs of this process that failed, for the exit code.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .config import Config, validate
+from .config import value_of as value
+from .errors import ConfigError
+
+FAILED_RUNS: list[Path] = []  # run directories of this process's jobs that failed
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """The typed, validated ``Config`` of a composed ``DictConfig``; raises ``ConfigError``."""
+    try:
+        config = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or "config"
+        raise ConfigError(key, getattr(error, "value", None), str(error).splitlines()[0]) from None
+    return validate(config)
+
+
+def objective(summary: dict, metric: str = "loss") -> float:
+    """The number a sweeper minimises: the run's final ``metric``; ``inf`` unless it completed."""
+    final = summary["final"].get(value(metric))
+    return math.inf if summary["status"] != "completed" or final is None else final
+
+
+def report_job(num: int, overrides: list[str], summary: dict) -> None:
+    """One line per job of a sweep: its overrides, its status and final loss."""
+    print(f"[{num}] {' '.join(overrides)}: {summary['status']}, loss={summary['final'].get('loss')}")
+
+
+def job_failed(num: int, overrides: list[str], run_dir: Path, error: BaseException) -> float:
+    """A sweep's job failed (already recorded in its run directory): say so, count it, go on."""
+    FAILED_RUNS.append(run_dir)
+    print(f"[{num}] {' '.join(overrides)}: failed: {error}")
+    return math.inf

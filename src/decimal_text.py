@@ -6,12 +6,14 @@ table in a few dozen array operations instead.
 
 Every finite float ``x`` with ``1e-280 < |x| < 1e280`` is written in scientific notation
 with at most 17 significant digits, ``d.ddddddddddddddde-XX`` (trailing zeros dropped), and
-reads back as exactly ``x``. The 17 digits are the integer ``D`` nearest to ``|x| * 10**s``
+reads back as exactly ``x``. Values outside that range (rare: a run on its way to
+diverging) are written by Python's ``%.17g``, one by one; either way the text of a value
+depends on that value alone. The 17 digits are the integer ``D`` nearest to ``|x| * 10**s``
 with ``s = 16 - floor(log10|x|)``. That product is computed exactly enough with Dekker's
 error-free multiplication (``x * 10**s = p + err`` in double-double arithmetic, with ``10**s``
 itself held as ``hi + lo``), so ``D`` is off from ``x`` by at most half a unit in the 17th
 digit, which is less than half the spacing of floats near ``x``: reading ``D`` back rounds to
-``x`` again. Tables holding other values fall back to Python's ``%.17g``.
+``x`` again.
 """
 
 from __future__ import annotations
@@ -60,13 +62,10 @@ def significand_and_exponent(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return digits, exponent
 
 
-def can_format(values: np.ndarray) -> bool:
-    """True when every value is finite and zero or within ``10**-LIMIT < |x| < 10**LIMIT``."""
+def in_range(values: np.ndarray) -> np.ndarray:
+    """Which values the arrays format: zero, or ``10**-LIMIT < |x| < 10**LIMIT`` (so finite)."""
     magnitude = np.abs(values)
-    return bool(
-        np.all(np.isfinite(values))
-        and np.all((magnitude == 0) | ((magnitude > 10.0**-LIMIT) & (magnitude < 10.0**LIMIT)))
-    )
+    return (magnitude == 0) | ((magnitude > 10.0**-LIMIT) & (magnitude < 10.0**LIMIT))
 
 
 def float_bytes(values: np.ndarray) -> np.ndarray:
@@ -74,7 +73,8 @@ def float_bytes(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64).ravel()
     out = np.full((len(values), 24), PAD, dtype=np.uint8)
     zero = values == 0
-    remaining, exponent = significand_and_exponent(np.where(zero, 1.0, values))
+    by_python = ~in_range(values)
+    remaining, exponent = significand_and_exponent(np.where(zero | by_python, 1.0, values))
     trailing = np.ones(len(values), dtype=bool)  # still inside the run of trailing zeros
     for place in range(18, 2, -1):  # the 16 fraction digits, last first
         remaining, digit = np.divmod(remaining, 10)
@@ -91,6 +91,10 @@ def float_bytes(values: np.ndarray) -> np.ndarray:
     out[:, 23] = ASCII_ZERO + size % 10
     out[zero, 2:] = PAD
     out[zero, 1] = ASCII_ZERO
+    for v in np.flatnonzero(by_python):
+        text = f"{values[v]:.17g}".encode()
+        out[v] = PAD
+        out[v, : len(text)] = np.frombuffer(text, dtype=np.uint8)
     return out
 
 

@@ -2,8 +2,7 @@
 
 A float is written with at most 17 significant digits, which reads back as exactly the same
 float. At 10,000 rows a run, formatting is the cost that matters, so a chunk's rows for the
-whole population are formatted together by array operations (``decimal_text``), falling back
-to Python's ``%.17g`` for values out of its range. Each run's rows of a chunk go to its file
+whole population are formatted together by array operations (``decimal_text``). Each run's rows of a chunk go to its file
 in a single ``os.write`` on an ``O_APPEND`` descriptor, so a file holds whole lines only,
 whatever stops the process.
 
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .decimal_text import PAD, can_format, join_rows, table_rows
+from .decimal_text import PAD, join_rows, table_rows
 
 
 @dataclass
@@ -46,13 +45,6 @@ class ChunkRows:
             self.rows_kept[lane::lanes],
             self.logged,
         )
-
-
-def csv_lines(epochs: np.ndarray, columns: list[np.ndarray]) -> str:
-    """Rows ``epoch,c1,c2,...`` formatted one float at a time with ``%.17g`` (the slow, general way)."""
-    template = "%d" + ",%.17g" * len(columns) + "\n"
-    table = np.column_stack([epochs, *columns]).ravel().tolist()
-    return (template * len(epochs)) % tuple(table)
 
 
 def append_bytes(path: Path, data: bytes) -> None:
@@ -82,22 +74,15 @@ def append_rows(chunk: ChunkRows) -> None:
         values = chunk.values[:, epoch, network]  # values[c, row]
         if not len(epoch):
             continue
-        if can_format(values):
-            rows = table_rows(chunk.epochs[epoch], list(values))
-            ends = np.cumsum((rows != PAD).sum(axis=1))
-            text = join_rows(rows)
-            row_ends = np.cumsum(counts[members])
-            starts = 0
-            for p, row_end in zip(range(first, first + per_block), row_ends):
-                stop = int(ends[row_end - 1]) if row_end else 0
-                if stop > starts:
-                    append_bytes(chunk.paths[p], text[starts:stop])
-                starts = stop
-        else:
-            for p in range(first, min(first + per_block, len(chunk.paths))):
-                rows = kept[p]
-                if rows.any():
-                    append_bytes(chunk.paths[p], csv_lines(chunk.epochs[rows], list(chunk.values[:, rows, p])).encode())
+        rows = table_rows(chunk.epochs[epoch], list(values))
+        ends = np.cumsum((rows != PAD).sum(axis=1))  # where each row's text ends
+        text = join_rows(rows)
+        start = 0
+        for p, last_row in zip(range(first, first + per_block), np.cumsum(counts[members])):
+            stop = int(ends[last_row - 1]) if last_row else 0
+            if stop > start:
+                append_bytes(chunk.paths[p], text[start:stop])
+            start = stop
 
 
 def _ignore_interrupts() -> None:

@@ -60,6 +60,8 @@ class RunDirectories:
             run_dir.mkdir(parents=True, exist_ok=True)
             started = {"status": "running", "started_at": utc_now(), "pid": os.getpid(), **summary}
             write_json_atomically(run_dir / SUMMARY_FILE, started)
+            for stale in (TRACEBACK_FILE, PARAMS_FILE):  # an earlier attempt's (a resumed sweep): not this run's
+                (run_dir / stale).unlink(missing_ok=True)
             path.write_text(HEADER)
             self.summaries.append(started)
         population = len(self.run_dirs)

@@ -3,7 +3,8 @@
 Hydra reports a bad override in several lines with its search path; a run reports a bad
 value as ``ConfigError``. ``describe`` turns either into one paragraph, and ``cli`` runs an
 entry point so that such errors end with that paragraph and exit code 2, without a
-traceback unless ``HYDRA_FULL_ERROR=1`` asks for one.
+traceback unless ``HYDRA_FULL_ERROR=1`` asks for one. Ctrl-C and SIGTERM end it in one line
+too, with exit code 130 or 143 (128 + the signal's number), as a shell reports them.
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
+def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
+    """End an interrupted entry point in one line, with the shell's code for the signal (130 or 143)."""
+    name = str(interruption).removeprefix("signal ") or "SIGINT"
+    number = getattr(signal, name, signal.SIGINT)
+    print(
+        f"Interrupted ({name}): the runs in progress are marked interrupted in their summary.json; "
+        f"a sweep is finished by running it again into its directory (hydra.sweep.dir=...) with resume=true.",
+        file=sys.stderr,
+    )
+    sys.exit(128 + int(number))
+
+
 def cli(entry_point: Callable[[], object]) -> None:
     """Run a Hydra entry point; a user's error ends in one paragraph on stderr and exit code 2."""
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends a run like Ctrl-C: marked interrupted
@@ -75,6 +88,10 @@ def cli(entry_point: Callable[[], object]) -> None:
             raise
         print(f"Error: {paragraph}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt as interruption:  # Ctrl-C or SIGTERM: the runs are already marked interrupted
+        if wants_traceback:
+            raise
+        _exit_interrupted(interruption)
     finally:
         if not wants_traceback:
             os.environ.pop("HYDRA_FULL_ERROR", None)

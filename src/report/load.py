@@ -21,7 +21,8 @@ label such as ``lr=0.5, hidden=4`` made of the varying values other than the see
 
 Status is the summary's, except that a run still marked ``running`` whose process is gone
 (its pid is not alive on this host, or it ran on another host and never wrote its end)
-is ``unfinished``; a run whose files cannot be read is ``unreadable``.
+is ``unfinished``, and so is a job with a config but neither summary nor metrics (its sweep
+stopped before it started); a run whose files cannot be read is ``unreadable``.
 """
 
 from __future__ import annotations
@@ -283,6 +284,14 @@ class RunRecord:
     last: np.ndarray | None = None  # the last row of metrics.csv (epoch, loss, mae, mse, accuracy)
 
 
+NOT_STARTED = f"not started: no {SUMMARY_FILE} or {METRICS_FILE} (its sweep stopped, or has yet to reach it)"
+
+
+def never_started(run_dir: Path) -> bool:
+    """A job whose config was written (by Hydra or the batched launcher) but whose training never began."""
+    return not (run_dir / SUMMARY_FILE).exists() and not (run_dir / METRICS_FILE).exists()
+
+
 def read_run(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
     """Read one run directory; a file that cannot be read makes it ``unreadable`` with the reason."""
     record = RunRecord(run_dir)
@@ -290,6 +299,9 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
         record.config = read_config(run_dir)
     except Unreadable as error:
         record.problem = str(error)
+    if record.problem is None and never_started(run_dir):
+        record.status, record.problem = "unfinished", NOT_STARTED
+        return record
     try:
         record.summary = read_summary(run_dir)
         if record.problem is not None:

@@ -30,6 +30,13 @@ def _version(package: str) -> str | None:
         return None
 
 
+def command_line() -> str:
+    """How this process was started, as typed: ``python -m src.run ...``, ``python -m src.rerun ...``."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    program = ["-m", spec.name.removesuffix(".__main__")] if spec is not None and spec.name else sys.argv[:1]
+    return shlex.join(["python", *program, *sys.argv[1:]])
+
+
 @functools.lru_cache(maxsize=1)
 def code_and_machine() -> dict:
     """The part of provenance shared by every run of this process (computed once)."""
@@ -42,5 +49,5 @@ def code_and_machine() -> dict:
         "versions": {name: _version(name) for name in LIBRARIES},
         "host": socket.gethostname(),
         "platform": platform.platform(),
-        "command": shlex.join(["python", "-m", "src.run", *sys.argv[1:]]),
+        "command": command_line(),
     }

@@ -173,17 +173,20 @@ def register() -> None:
 
 
 def register_batched_launcher() -> None:
-    """Make ``hydra/launcher=batched`` known to Hydra.
+    """Make ``hydra/launcher=batched`` and ``hydra/sweeper=batched`` known to Hydra.
 
     Hydra instantiates only plugins it found under the ``hydra_plugins`` namespace; the
-    project installs its launcher there (see pyproject.toml), but Hydra's scan of the namespace
-    does not see an editable install, so the class is registered by hand.
+    project installs its plugins there (see pyproject.toml), but Hydra's scan of the namespace
+    does not see an editable install, so the classes are registered by hand.
     """
     from hydra.core.plugins import Plugins
 
+    plugins = Plugins.instance()  # first: its scan re-imports Hydra's own plugins, which ours extend
     from hydra_plugins.xor_harness_launcher.batched_launcher import BatchedLauncher
+    from hydra_plugins.xor_harness_launcher.batched_sweeper import BatchedSweeper
 
-    Plugins.instance().register(BatchedLauncher)
+    plugins.register(BatchedLauncher)
+    plugins.register(BatchedSweeper)
 
 
 def hidden_widths(hidden: Any) -> tuple[int, ...]:

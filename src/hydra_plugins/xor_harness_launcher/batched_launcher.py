@@ -26,6 +26,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hydra._internal.config_loader_impl import get_overrides_dirname
@@ -35,6 +36,8 @@ from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrid
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf._utils import OmegaConfDumper
+from omegaconf.errors import OmegaConfBaseException
 
 log = logging.getLogger(__name__)
 _ABSENT = object()
@@ -42,13 +45,92 @@ _ABSENT = object()
 
 @dataclass
 class Job:
-    """One job of the sweep: its number, overrides, composed config and run directory."""
+    """One job of the sweep: its number, overrides, run directory, and what ``.hydra/`` holds."""
 
     num: int
     overrides: list[str]
-    cfg: DictConfig  # the job's config, without the hydra node
     run_dir: Path
+    config: Any  # the typed Config, or the error that made the job's config invalid
+    config_yaml: str
     hydra_yaml: str
+
+
+class YamlWriter(yaml.CDumper if hasattr(yaml, "CDumper") else yaml.Dumper):
+    """OmegaConf's YAML style (strings that read as numbers or booleans are quoted), in libyaml's speed."""
+
+
+YamlWriter.add_representer(str, OmegaConfDumper.str_representer)
+
+
+def to_yaml(container) -> str:
+    """What ``OmegaConf.to_yaml`` writes for a config, given as a plain container."""
+    return yaml.dump(container, Dumper=YamlWriter, default_flow_style=False, allow_unicode=True, sort_keys=False)
+
+
+class Template:
+    """One composition, shared by every job that differs from it only in values.
+
+    ``job`` is the job config alone (no hydra node): a job's values are set in it, read out
+    (typed config, YAML) and set back to the composed ones, so no job pays for a copy.
+    ``hydra`` is the hydra node as a plain container, in which a job's own fields are set.
+    """
+
+    def __init__(self, full: DictConfig):
+        self.full = full
+        self.job = copy.deepcopy(full)
+        with read_write(self.job), open_dict(self.job):
+            del self.job["hydra"]
+        self.composed = OmegaConf.to_container(self.job, resolve=False)
+        self.hydra = OmegaConf.to_container(full.hydra, resolve=False, enum_to_str=True)
+
+    def job_config(self, values: list[Override], to_config) -> tuple[Any, str]:
+        """(typed config or the error it raised, ``.hydra/config.yaml`` text) with ``values`` set."""
+        try:
+            for override in values:
+                OmegaConf.update(self.job, override.key_or_group, override.value(), merge=True)
+            text = to_yaml(OmegaConf.to_container(self.job, resolve=False, enum_to_str=True))
+            try:
+                return to_config(self.job), text
+            except Exception as error:  # ConfigError: this job is wrong, not the sweep
+                return error, text
+        except OmegaConfBaseException as error:  # a value of the wrong type, such as lr=abc
+            return error, ""
+        finally:
+            for override in values:
+                OmegaConf.update(
+                    self.job, override.key_or_group, _raw(self.composed, override.key_or_group), merge=False
+                )
+
+    def hydra_yaml(self, num: int, overrides: list[str], parsed: list[Override], sweep_dir: Path) -> tuple[Path, str]:
+        """(run directory, ``.hydra/hydra.yaml`` text) of job ``num``."""
+        names = self.hydra["job"]["config"]["override_dirname"]
+        dirname = get_overrides_dirname(
+            overrides=parsed, kv_sep=names["kv_sep"], item_sep=names["item_sep"], exclude_keys=names["exclude_keys"]
+        )
+        job = {**self.hydra["job"], "id": num, "num": num, "override_dirname": dirname}
+        subdir = self.hydra["sweep"]["subdir"]
+        if subdir == "${hydra.job.num}":
+            subdir = str(num)
+        else:  # any other pattern: let OmegaConf resolve it for this job
+            with read_write(self.full.hydra), open_dict(self.full.hydra):
+                self.full.hydra.job.update(id=num, num=num, override_dirname=dirname)
+                self.full.hydra.overrides.task = list(overrides)
+                subdir = str(self.full.hydra.sweep.subdir)
+        run_dir = sweep_dir / subdir
+        hydra = {
+            **self.hydra,
+            "overrides": {**self.hydra["overrides"], "task": list(overrides)},
+            "job": job,
+            "runtime": {**self.hydra["runtime"], "output_dir": os.path.abspath(run_dir)},
+        }
+        return run_dir, to_yaml({"hydra": hydra})
+
+
+def _raw(container: dict, key: str):
+    """The value at dotted ``key`` of a plain container, as composed (interpolations kept)."""
+    for part in key.split("."):
+        container = container[int(part)] if isinstance(container, list) else container[part]
+    return container
 
 
 class BatchedLauncher(Launcher):
@@ -63,12 +145,13 @@ class BatchedLauncher(Launcher):
 
     # -- composing -------------------------------------------------------------------------
 
-    def _split(self, overrides: list[str], base: DictConfig) -> tuple[tuple[str, ...], list[Override]]:
-        """(overrides that change the composition, parsed overrides that only set a value in ``base``)."""
+    def _split(self, overrides: list[str]) -> tuple[tuple[str, ...], list[Override], list[Override]]:
+        """(overrides that change the composition, those that only set a value, all of them parsed)."""
         structural, values = [], []
-        for override in OverridesParser.create().parse_overrides(overrides):
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        for override in parsed:
             key = override.key_or_group
-            node = OmegaConf.select(base, key, default=_ABSENT, throw_on_missing=False)
+            node = OmegaConf.select(self.config, key, default=_ABSENT, throw_on_missing=False)
             sets_a_value = (
                 self.fast_compose
                 and override.type == OverrideType.CHANGE  # not +key, ++key or ~key
@@ -81,69 +164,51 @@ class BatchedLauncher(Launcher):
                 values.append(override)
             else:
                 structural.append(override.input_line)
-        return tuple(structural), values
+        return tuple(structural), values, parsed
 
-    def _template(self, cache: dict, structural: tuple[str, ...]) -> DictConfig:
-        if structural not in cache:
-            cache[structural] = self.hydra_context.config_loader.load_sweep_config(self.config, list(structural))
-        return cache[structural]
-
-    def compose(self, job_overrides: list[list[str]], first_num: int) -> list[Job]:
-        """Every job's config and run directory, composing as few times as the sweep allows."""
-        cache: dict[tuple[str, ...], DictConfig] = {}
+    def compose(self, job_overrides: list[list[str]], first_num: int, to_config) -> list[Job]:
+        """Every job's typed config, ``.hydra/`` texts and run directory, composing as few times as possible."""
+        templates: dict[tuple[str, ...], Template] = {}
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         jobs = []
         for offset, overrides in enumerate(job_overrides):
-            num = first_num + offset
-            structural, values = self._split(list(overrides), self.config)
-            cfg = copy.deepcopy(self._template(cache, structural))
-            with read_write(cfg), open_dict(cfg):
-                for override in values:
-                    OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
-                cfg.hydra.overrides.task = list(overrides)
-                parsed = OverridesParser.create().parse_overrides(list(overrides))
-                names = cfg.hydra.job.config.override_dirname
-                cfg.hydra.job.override_dirname = get_overrides_dirname(
-                    overrides=parsed, kv_sep=names.kv_sep, item_sep=names.item_sep, exclude_keys=names.exclude_keys
-                )
-                cfg.hydra.job.id = num
-                cfg.hydra.job.num = num
-                OmegaConf.copy_cache(from_config=self.config, to_config=cfg)
-                run_dir = sweep_dir / str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
-                cfg.hydra.runtime.output_dir = os.path.abspath(run_dir)
-                hydra_node = OmegaConf.to_container(cfg.hydra, resolve=False, enum_to_str=True)
-                del cfg["hydra"]
-            hydra_yaml = yaml.dump({"hydra": hydra_node}, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True)
-            jobs.append(Job(num, list(overrides), cfg, run_dir, hydra_yaml))
+            structural, values, parsed = self._split(overrides)
+            if structural not in templates:
+                full = self.hydra_context.config_loader.load_sweep_config(self.config, list(structural))
+                OmegaConf.copy_cache(from_config=self.config, to_config=full)
+                templates[structural] = Template(full)
+            template = templates[structural]
+            config, config_yaml = template.job_config(values, to_config)
+            run_dir, hydra_yaml = template.hydra_yaml(first_num + offset, overrides, parsed, sweep_dir)
+            jobs.append(Job(first_num + offset, overrides, run_dir, config, config_yaml, hydra_yaml))
         return jobs
 
     # -- running ---------------------------------------------------------------------------
 
     def launch(self, job_overrides, initial_job_idx: int) -> list[JobReturn]:
         from src.config import fingerprint
-        from src.errors import ConfigError
         from src.jobs import job_failed, objective, report_job, to_config
         from src.population import population_key, run_population
         from src.provenance import code_and_machine
         from src.tracking import completed_summary, record_error
+        from src.user_errors import describe
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         log.info(f"Launching {len(job_overrides)} jobs as populations")
-        jobs = self.compose([list(o) for o in job_overrides], initial_job_idx)
+        jobs = self.compose([list(o) for o in job_overrides], initial_job_idx, to_config)
 
         configs, summaries = {}, {}
         for job in jobs:
             write_hydra_files(job, self.config.hydra.output_subdir, self.config.hydra.job.name)
-            try:
-                configs[job.num] = to_config(job.cfg)
-            except ConfigError as error:  # this job is failed; the others go on
-                record_error(job.run_dir, error, summary={**code_and_machine(), "overrides": job.overrides})
-                job_failed(job.num, job.overrides, job.run_dir, error)
+            if isinstance(job.config, Exception):  # this job is failed; the others go on
+                record_error(job.run_dir, job.config, summary={**code_and_machine(), "overrides": job.overrides})
+                job_failed(job.num, job.overrides, job.run_dir, describe(job.config) or job.config)
                 continue
-            if configs[job.num].resume:
-                summaries[job.num] = completed_summary(job.run_dir, fingerprint(configs[job.num]))
+            configs[job.num] = job.config
+            if job.config.resume:
+                summaries[job.num] = completed_summary(job.run_dir, fingerprint(job.config))
 
         groups = defaultdict(list)
         for job in jobs:
@@ -166,9 +231,7 @@ class BatchedLauncher(Launcher):
         returns = []
         for job in jobs:
             summary = summaries.get(job.num)
-            ret = JobReturn(
-                overrides=job.overrides, cfg=job.cfg, working_dir=os.getcwd(), task_name=self.config.hydra.job.name
-            )
+            ret = JobReturn(overrides=job.overrides, working_dir=os.getcwd(), task_name=self.config.hydra.job.name)
             ret.status = JobStatus.COMPLETED
             ret.return_value = objective(summary, configs[job.num].objective) if summary else math.inf
             if summary:
@@ -186,6 +249,6 @@ def write_hydra_files(job: Job, output_subdir: str | None, job_name: str) -> Non
         return
     hydra_dir = job.run_dir / output_subdir
     hydra_dir.mkdir(parents=True, exist_ok=True)
-    (hydra_dir / "config.yaml").write_text(OmegaConf.to_yaml(job.cfg), encoding="utf-8")
+    (hydra_dir / "config.yaml").write_text(job.config_yaml, encoding="utf-8")
     (hydra_dir / "hydra.yaml").write_text(job.hydra_yaml, encoding="utf-8")
     (hydra_dir / "overrides.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(job.overrides)), encoding="utf-8")

@@ -1,8 +1,9 @@
 """Run one run again from its directory alone: ``python -m src.rerun RUN_DIR [--out DIR]``.
 
 The run's saved config (``RUN_DIR/.hydra/config.yaml``, the job config Hydra or the batched
-launcher wrote, interpolations and all) is checked by the same schema and the same checks
-as a fresh run (``Config``, then ``jobs.to_config``), trained alone by ``run_population``
+launcher wrote, interpolations and all) must hold every key of the schema (a file cut short
+would otherwise be filled in by defaults), and is checked by the same schema and the same
+checks as a fresh run (``Config``, then ``jobs.to_config``), trained alone by ``run_population``
 into a new run directory, by default ``RUN_DIR/rerun-<UTC time>`` (inside the run, so that a
 sweep's catalog and report, which do not look inside runs, are not changed by it). Nothing
 of ``RUN_DIR`` itself is written. Since a network trains to the same numbers alone or in a
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from .config import Config
@@ -36,6 +37,18 @@ from .user_errors import cli
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
+
+
+def missing_keys(schema: DictConfig, loaded: DictConfig, prefix: str = "") -> list[str]:
+    """The dotted keys of ``schema`` that ``loaded`` lacks (its values are not looked at)."""
+    missing = []
+    for key in schema.keys():
+        name = f"{prefix}{key}"
+        if key not in loaded:
+            missing.append(name)
+        elif OmegaConf.is_dict(schema._get_node(key)) and OmegaConf.is_dict(loaded._get_node(key)):
+            missing += missing_keys(schema._get_node(key), loaded._get_node(key), f"{name}.")
+    return missing
 
 
 def saved_config(run_dir: Path) -> Config:
@@ -55,6 +68,10 @@ def saved_config(run_dir: Path) -> Config:
         raise ConfigError("RUN_DIR", str(run_dir), f"{unreadable}; that file cannot be read ({first})") from None
     if not OmegaConf.is_dict(loaded):
         raise ConfigError("RUN_DIR", str(run_dir), f"{unreadable}; that file holds no mapping")
+    missing = missing_keys(OmegaConf.structured(Config), loaded)
+    if missing:  # a saved config holds every key; one without some was cut short, and defaults would stand in
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise ConfigError("RUN_DIR", str(run_dir), f"{unreadable}, every key of the schema in it; missing: {shown}")
     try:  # the same schema a fresh run is composed into: unknown keys and wrong types are refused
         merged = OmegaConf.merge(OmegaConf.structured(Config), loaded)
     except ConfigKeyError as error:

@@ -105,11 +105,14 @@ def sort(sweep: Sweep, table: pd.DataFrame, column: str | None, reverse: bool) -
 
 
 def text_table(table: pd.DataFrame) -> str:
-    """Aligned columns; numbers to 6 significant digits; epochs as ``run/planned``."""
+    """Aligned columns; numbers to 6 significant digits; epochs as ``run/planned``.
+
+    That column is ``epochs``, or ``epochs_run`` when ``epochs`` is a config value that varies.
+    """
     shown = table.drop(columns=["epochs_run", "epochs_planned"]).copy()
     shown.insert(
         shown.columns.get_loc("final_loss") + 1,
-        "epochs",
+        "epochs" if "epochs" not in shown.columns else "epochs_run",
         [
             f"{'–' if pd.isna(r) else r}/{'–' if pd.isna(p) else p}"
             for r, p in zip(table["epochs_run"], table["epochs_planned"])

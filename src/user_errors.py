@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 
+from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf.errors import OmegaConfBaseException
 
@@ -32,10 +35,37 @@ def _omegaconf_paragraph(error: OmegaConfBaseException) -> str:
     return f"Invalid value for '{key}': {message}." if key else f"{message}."
 
 
+def _bad_group_choice(error: BaseException) -> str | None:
+    """Hydra meets a config group given a value that is not a name (``optimizer=-1``, ``optimizer=[0]``,
+    ``dataset=null``) with a bare ``ValueError`` or ``TypeError`` from its defaults list: told here."""
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    if not isinstance(error, (ValueError, TypeError)) or not frames:
+        return None
+    if Path(frames[-1].f_code.co_filename).parent.name != "_internal" or not any(
+        frame.f_code.co_filename.endswith("defaults_list.py") for frame in frames
+    ):
+        return None
+    override = next(
+        (value for frame in reversed(frames) for value in frame.f_locals.values() if isinstance(value, Override)),
+        None,
+    )
+    allowed = "the name of one of the group's options (listed by `python -m src.run --help`)"
+    if override is not None:
+        return f"Invalid value for '{override.key_or_group}': {override.input_line!r}. Allowed: {allowed}."
+    default = frames[-1].f_locals.get("d")  # the group's entry of the defaults list, being expanded
+    group, value = getattr(default, "group", None), getattr(default, "value", None)
+    if isinstance(group, str):
+        return f"Invalid value for '{group}': {value!r}. Allowed: {allowed}."
+    return f"Invalid choice of a config group: {_first_line(str(error))}. Allowed: {allowed}."
+
+
 def describe(error: BaseException) -> str | None:
     """One paragraph for an error the user caused, or ``None`` for anything else (a bug)."""
     if isinstance(error, ConfigError):
         return str(error)
+    bad_choice = _bad_group_choice(error)
+    if bad_choice is not None:
+        return bad_choice
     if isinstance(error, MissingConfigException) and error.missing_cfg_file and "/" in error.missing_cfg_file:
         group, _, option = error.missing_cfg_file.rpartition("/")
         allowed = ", ".join(error.options or []) or "none found"

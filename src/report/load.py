@@ -182,7 +182,41 @@ def read_summary(run_dir: Path) -> dict:
         raise Unreadable(f"{SUMMARY_FILE} is not valid JSON ({str(error).splitlines()[0]})") from None
     if not isinstance(summary, dict) or summary.get("status") not in (*ENDED, "running"):
         raise Unreadable(f"{SUMMARY_FILE} has no known status (one of {', '.join((*ENDED, 'running'))})")
+    for key, (kinds, what) in SUMMARY_FIELDS.items():
+        if summary.get(key) is not None and not (
+            isinstance(summary[key], kinds) and not isinstance(summary[key], bool)
+        ):
+            raise Unreadable(f"{SUMMARY_FILE} has {key!r} = {_short(summary[key])}, not {what}")
+    final = summary.get("final") or {}
+    bad = [name for name, value in final.items() if value is not None and not _is_number(value)]
+    if bad:
+        raise Unreadable(f"{SUMMARY_FILE} has final {bad[0]!r} = {_short(final[bad[0]])}, not a number")
     return summary
+
+
+# The fields of summary.json the loader uses, each of its type when present (null is allowed).
+SUMMARY_FIELDS = {
+    "final": (dict, "a mapping of metric names to numbers"),
+    "predictions": (dict, "a mapping of inputs, outputs and targets"),
+    "epochs_run": (int, "an integer"),
+    "epochs_planned": (int, "an integer"),
+    "diverged_at_epoch": (int, "an integer"),
+    "seed": (int, "an integer"),
+    "pid": (int, "an integer"),
+    "wall_time_s": ((int, float), "a number"),
+    "started_at": (str, "a time"),
+    "host": (str, "a host name"),
+    "error": (str, "an error message"),
+}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _short(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def whole_lines(data: bytes, running: bool) -> bytes:

@@ -97,6 +97,9 @@ BAD_COMMAND_LINES = {
     "hidden=[]": "hidden",
     "model=": "model",
     "lr=${nope}": "nope",
+    "optimizer=-1": "'optimizer'",  # a group given a value that is not a name: Hydra's bare ValueError
+    "optimizer=[0]": "'optimizer'",  # ... or TypeError
+    "dataset=null": "'dataset'",
 }
 
 
@@ -370,3 +373,16 @@ def test_rerun_of_a_bad_directory_at_the_command_line(tmp_path):
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.startswith("Error: ") and one_paragraph(done.stderr), done.stderr
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".hydra"]
+
+
+@pytest.mark.parametrize(
+    "field, value", [("final", True), ("final", {"loss": "low"}), ("epochs_run", "many"), ("predictions", [1])]
+)
+def test_a_summary_field_of_the_wrong_type_makes_the_run_unreadable(finished_sweep, tmp_path, field, value):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(finished_sweep, sweep)
+    summary = json.loads((sweep / "1" / "summary.json").read_text())
+    (sweep / "1" / "summary.json").write_text(json.dumps({**summary, field: value}))
+    runs = load_sweeps([sweep]).runs
+    assert list(runs["status"]) == ["completed", "unreadable"]
+    assert runs["problem"].iloc[1].startswith(f"summary.json has {'final ' if isinstance(value, dict) else ''}")

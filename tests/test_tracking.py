@@ -315,6 +315,17 @@ def test_catalog_tells_unfinished_from_running(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "5 of 5 runs: 1 completed, 3 unfinished, 1 running."
 
 
+def test_catalog_of_a_sweep_over_epochs(tmp_path, capsys):
+    for job, epochs in enumerate((20, 30)):
+        write_job(tmp_path / str(job), f"epochs={epochs}")
+        run_population([make_config(f"epochs={epochs}")], [tmp_path / str(job)])
+    capsys.readouterr()
+    assert catalog_main([str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["path", "status", "epochs", "seed", "final_loss", "epochs_run", "problem"]
+    assert lines[1].split()[2] == "20" and lines[1].split()[5] == "20/20"
+
+
 # --------------------------------------------------------------------------- re-running one run
 
 

@@ -4,7 +4,8 @@ Prints a table of
 
 * time per epoch per network: the article's textbook loop (a faithful copy, below), the
   harness with one network (the article's run, metrics and CSV included), and populations
-  of 10, 100 and 1,000 networks, each with its ratio to the textbook loop;
+  of 10, 100 and 1,000 networks, each for the training loop alone (forward, backward,
+  update, metrics) and with every run directory written, with its ratio to the textbook loop;
 * end to end, from command to last file written: the 9-job sweep
   ``-m lr=0.1,0.5,1.0 hidden=2,4,8`` and a 1,000-seed study of the article's network, each
   with Hydra's basic launcher and the batched one, with the ratio, and the peak memory
@@ -83,6 +84,21 @@ def harness_population(size: int, epochs: int, scratch: Path) -> float:
         return seconds(lambda: run_population(configs, [target / str(p) for p in range(size)]))
     finally:
         shutil.rmtree(target)
+
+
+def harness_training(size: int, epochs: int) -> float:
+    """Seconds for the training loop alone (forward, backward, update, metrics), no files."""
+    from src.data import logic_gate
+    from src.nn.init import InitSpec
+    from src.nn.losses import Loss
+    from src.nn.network import Architecture, init_params
+    from src.nn.optim import SGD
+    from src.train import train
+
+    arch = Architecture((2, 4, 1))
+    params = init_params(arch, [InitSpec(seed=seed) for seed in range(size)])
+    optimizer, loss, data = SGD([0.1] * size), Loss("half_squared_error"), logic_gate("xor")
+    return seconds(lambda: [None for _ in train(arch, params, optimizer, loss, data, epochs)])
 
 
 class PeakMemory:

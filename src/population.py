@@ -22,7 +22,7 @@ from .nn.init import InitSpec
 from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
 from .nn.optim import SGD, Adam, Momentum, RMSProp
-from .tracking import RunDirectories, error_message, save_params, status_of_error, write_traceback
+from .tracking import RunDirectories, error_message, record_error, save_params, status_of_error, write_traceback
 from .train import MiniBatches, train
 
 
@@ -83,21 +83,28 @@ def run_population(
     keys = {population_key(c) for c in configs}
     if len(keys) != 1:
         raise ValueError("these runs differ in shape or kind and cannot share a population")
-    first = configs[0]
-    data = datasets.load(first.dataset)
-    sizes = (data.X.shape[1], *hidden_widths(first.model.hidden), data.y.shape[1])
-    arch = Architecture(sizes, value(first.model.activation), value(first.model.output_activation), first.model.bias)
-    params = init_params(arch, [init_spec(c) for c in configs])
-    initial = {name: array.copy() for name, array in params.items()}
-    optimizer = build_optimizer(configs)
-    loss = Loss(value(first.loss.name), value(first.loss.reduction))
-    epochs = first.train.epochs
-    batches = None
-    if first.train.batch_size is not None and first.train.batch_size < len(data.X):
-        batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
-
-    started = time.perf_counter()
     provenance = provenance or [{} for _ in configs]
+    try:
+        first = configs[0]
+        data = datasets.load(first.dataset)
+        sizes = (data.X.shape[1], *hidden_widths(first.model.hidden), data.y.shape[1])
+        arch = Architecture(
+            sizes, value(first.model.activation), value(first.model.output_activation), first.model.bias
+        )
+        params = init_params(arch, [init_spec(c) for c in configs])
+        optimizer = build_optimizer(configs)
+        loss = Loss(value(first.loss.name), value(first.loss.reduction))
+        epochs = first.train.epochs
+        batches = None
+        if first.train.batch_size is not None and first.train.batch_size < len(data.X):
+            batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
+    except BaseException as error:  # nothing trained yet: each run is failed, with the reason
+        for run_dir, extra in zip(run_dirs, provenance):
+            record_error(run_dir, error, summary=extra)
+        raise
+
+    initial = {name: array.copy() for name, array in params.items()}
+    started = time.perf_counter()
     summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
     directories = RunDirectories(run_dirs, summaries, first.log.every, epochs - 1)
     last_outputs = None

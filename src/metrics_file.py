@@ -4,7 +4,10 @@ A float is written with at most 17 significant digits, which reads back as exact
 float. At 10,000 rows a run, formatting is the cost that matters, so a chunk's rows for the
 whole population are formatted together by array operations (``decimal_text``). Each run's rows of a chunk go to its file
 in a single ``os.write`` on an ``O_APPEND`` descriptor, so a file holds whole lines only,
-whatever stops the process.
+whatever stops the process short of kill -9 (or a power loss): Linux copies a large write
+page by page and gives up at a fatal signal, so a run killed during a write may end in part
+of a line. The loader drops such a last part (``src.report.load.whole_lines``), and a
+resumed run writes its file from the start.
 
 For a large population the formatting runs in worker processes ("lanes") while the main
 process trains the next chunk. Run ``p`` always goes to lane ``p % lanes``, and a lane does

@@ -5,7 +5,8 @@
     params.npz     W1_initial, W1_final, ... (and b1_... when the model has biases)
 
 ``metrics.csv`` grows a chunk of rows at a time, each chunk one ``write`` of whole lines
-(``metrics_file``), so a killed run keeps every chunk it finished. ``summary.json`` is
+(``metrics_file``), so a killed run keeps every chunk it finished (after kill -9, perhaps
+part of a line after them, which the loader drops). ``summary.json`` is
 written to a temporary file and renamed over the old one, so it is always complete: it says
 ``running`` from the start, then ``completed``, ``diverged``, ``failed`` or ``interrupted``.
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -220,6 +221,12 @@ def _require(ok: bool, key: str, value, allowed: str) -> None:
 def validate(config: Config) -> Config:
     """Check what the types cannot: ranges and combinations. Raises ``ConfigError``."""
     hidden_widths(config.model.hidden)
+    for key in ("lr", "momentum", "rho", "beta1", "beta2", "eps"):
+        value = getattr(config.optimizer, key)
+        _require(math.isfinite(value), f"optimizer.{key}", value, "a finite number")
+    for key in ("low", "high", "mean", "std", "gain"):
+        value = getattr(config.init, key)
+        _require(math.isfinite(value), f"init.{key}", value, "a finite number")
     positive_number = "a number greater than 0"
     _require(config.optimizer.lr > 0, "lr (optimizer.lr)", config.optimizer.lr, positive_number)
     _require(config.train.epochs > 0, "epochs (train.epochs)", config.train.epochs, "an integer of at least 1")

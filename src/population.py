@@ -107,34 +107,34 @@ def run_population(
     started = time.perf_counter()
     summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
     directories = RunDirectories(run_dirs, summaries, first.log.every, epochs - 1)
-    last_outputs = None
     rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
     try:
+        last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
             rows.write(directories.rows_of_chunk(chunk.epochs, chunk.metrics))
             last_outputs = chunk.outputs[-1].copy()
             if on_chunk is not None:
                 on_chunk(chunk.epochs, chunk.metrics)
         rows.close()
-    except BaseException as error:  # keep the rows handed over, record every run's end, then let the caller decide
+        wall_time = (time.perf_counter() - started) / len(configs)
+        results = []
+        for p, run_dir in enumerate(directories.run_dirs):
+            save_params(run_dir, network(initial, p), network(params, p))
+            diverged = directories.diverged_at[p] >= 0
+            predictions = None if diverged else last_outputs[:, :, p].tolist()
+            summary = directories.finish(
+                p,
+                epochs_planned=epochs,
+                predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},
+                wall_time_s=wall_time,
+                population_size=len(configs),
+            )
+            results.append(RunResult(run_dir, summary))
+    except BaseException as error:  # keep the rows handed over, record every unfinished run's end, re-raise
         rows.close()
         for p, run_dir in enumerate(directories.run_dirs):
-            write_traceback(run_dir, error)
-            directories.finish(p, status_of_error(error), error=error_message(error))
+            if not directories.finished[p]:
+                write_traceback(run_dir, error)
+                directories.finish(p, status_of_error(error), error=error_message(error))
         raise
-    wall_time = (time.perf_counter() - started) / len(configs)
-
-    results = []
-    for p, run_dir in enumerate(directories.run_dirs):
-        save_params(run_dir, network(initial, p), network(params, p))
-        diverged = directories.diverged_at[p] >= 0
-        predictions = None if diverged else last_outputs[:, :, p].tolist()
-        summary = directories.finish(
-            p,
-            epochs_planned=epochs,
-            predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},
-            wall_time_s=wall_time,
-            population_size=len(configs),
-        )
-        results.append(RunResult(run_dir, summary))
     return results

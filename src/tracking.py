@@ -70,6 +70,7 @@ class RunDirectories:
         self.epochs_run = np.zeros(population, dtype=np.int64)
         self.final = np.full((len(METRICS), population), np.nan)
         self.finished = np.zeros(population, dtype=bool)
+        self.rows_written = np.zeros(population, dtype=np.int64)
 
     def rows_of_chunk(self, epochs: np.ndarray, metrics: dict[str, np.ndarray]) -> ChunkRows:
         """The rows one chunk adds to every ``metrics.csv`` (``metrics[name][e, p]``).
@@ -87,6 +88,7 @@ class RunDirectories:
         self.epochs_run[grew] = epochs[rows_kept[grew] - 1] + 1
         self.final[:, grew] = values[:, rows_kept[grew] - 1, grew]
         logged = (epochs % self.every == 0) | (epochs == self.last_epoch)
+        self.rows_written += (logged[None, :] & (np.arange(len(epochs))[None, :] < rows_kept[:, None])).sum(axis=1)
         return ChunkRows(self.paths, epochs, values, rows_kept, logged)
 
     def finish(self, p: int, status: str | None = None, **extra) -> dict:
@@ -103,6 +105,7 @@ class RunDirectories:
         self.summaries[p].update(
             status=status,
             epochs_run=int(self.epochs_run[p]),
+            metrics_rows=int(self.rows_written[p]),
             diverged_at_epoch=diverged_at,
             final=final,
             ended_at=utc_now(),
@@ -116,7 +119,7 @@ def completed_summary(run_dir: Path, config_sha: str) -> dict | None:
     """The summary of a completed run of the config ``config_sha`` in ``run_dir``, or ``None``.
 
     Completed means ``summary.json`` says so for the same config fingerprint, ``params.npz``
-    is there and ``metrics.csv`` ends with a whole line.
+    is there, and ``metrics.csv`` is the header and the ``metrics_rows`` whole lines promised.
     """
     try:
         summary = json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
@@ -124,11 +127,12 @@ def completed_summary(run_dir: Path, config_sha: str) -> dict | None:
             return None
         if not (Path(run_dir) / PARAMS_FILE).is_file():
             return None
-        with open(Path(run_dir) / METRICS_FILE, "rb") as handle:
-            handle.seek(-1, os.SEEK_END)
-            if handle.read(1) != b"\n":
-                return None
-    except (OSError, ValueError, AttributeError):
+        text = (Path(run_dir) / METRICS_FILE).read_bytes()
+        if not text.startswith(HEADER.encode()) or not text.endswith(b"\n"):
+            return None
+        if text.count(b"\n") != summary.get("metrics_rows", -1) + 1:
+            return None
+    except (OSError, ValueError, AttributeError, TypeError):
         return None
     return summary
 

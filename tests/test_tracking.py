@@ -186,11 +186,6 @@ def test_a_run_stopped_by_an_error_or_a_signal_says_so(tmp_path, error, status, 
         assert not (run_dir / "params.npz").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/population.py writes the summaries of a trained population outside its try block: a signal "
-    "then leaves the runs not yet written 'running' (the catalog shows them 'unfinished', not 'interrupted')",
-)
 def test_a_signal_while_the_summaries_are_written_still_marks_every_run(tmp_path, monkeypatch):
     saved = []
     save_params = src.population.save_params
@@ -391,3 +386,16 @@ def test_rerun_of_a_job_of_a_sweep_gives_identical_metrics(tmp_path, launcher):
     assert (tmp_path / "again" / "metrics.csv").read_bytes() == (job / "metrics.csv").read_bytes()
     summary = json.loads((tmp_path / "again" / "summary.json").read_text())
     assert summary["command"].startswith("python -m src.rerun ") and summary["population_size"] == 1
+
+
+def test_resume_reruns_a_completed_run_whose_metrics_file_was_damaged(tmp_path):
+    from src.config import fingerprint
+    from src.tracking import completed_summary
+
+    config = make_config("epochs=30")
+    run_population([config], [tmp_path])
+    assert completed_summary(tmp_path, fingerprint(config))["metrics_rows"] == 30
+    original = (tmp_path / "metrics.csv").read_bytes()
+    for damaged in (b"garbage\n", original[: original.rindex(b"\n", 0, -1) + 1], original + b"30,1,1,1,1\n"):
+        (tmp_path / "metrics.csv").write_bytes(damaged)  # whole lines, but not the ones promised
+        assert completed_summary(tmp_path, fingerprint(config)) is None

@@ -180,7 +180,7 @@ def problems_part(runs: pd.DataFrame) -> list[str]:
         ("unreadable", "Unreadable runs (files corrupt, truncated or missing; left out of every measure)"),
         ("failed", "Failed runs (the error; the traceback is in traceback.txt beside summary.json)"),
         ("interrupted", "Interrupted runs (Ctrl-C or SIGTERM)"),
-        ("unfinished", "Unfinished runs (marked running, but their process is gone: killed)"),
+        ("unfinished", "Unfinished runs (killed while running, or never started)"),
         ("running", "Runs still running"),
     ):
         chosen = runs[runs["status"] == status]

@@ -112,6 +112,8 @@ def cli(entry_point: Callable[[], object]) -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph
     try:
         entry_point()
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     except Exception as error:
         paragraph = describe(error)
         if wants_traceback or paragraph is None:

@@ -216,3 +216,30 @@ def decision_surfaces_figure(panels: list[dict]) -> Figure:
         figure.colorbar(image, ax=figure.axes, shrink=0.8, label="network output o (black line: o = 0.5)")
     figure.suptitle("Decision surface of one representative run per setting (the run with the median final value)")
     return figure
+
+
+def trials_figure(trials: np.ndarray, values: np.ndarray, metric_label: str) -> Figure:
+    """A search's trials in the order they ran: each trial's final value, and the best so far.
+
+    Failed or diverged trials (``inf``) are marked with crosses along the top of the plot.
+    """
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    axes = figure.add_subplot()
+    finite = np.isfinite(values)
+    axes.scatter(trials[finite], values[finite], s=18, color="tab:blue", label="trial (final value)")
+    best = np.minimum.accumulate(np.where(finite, values, np.inf))
+    shown = np.isfinite(best)
+    axes.step(trials[shown], best[shown], where="post", color="tab:red", label="best so far")
+    if spans_decades(values[finite]):
+        axes.set_yscale("log")
+    if (~finite).any():
+        top = values[finite].max() if finite.any() else 1.0
+        axes.scatter(
+            trials[~finite], np.full((~finite).sum(), top), marker="x", color="grey", label="diverged or failed"
+        )
+    axes.set_xlabel("trial (job number, in the order the search ran them)")
+    axes.set_ylabel(text(metric_label))
+    axes.set_title("Search trials: the objective by trial")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper right")
+    return figure

@@ -9,6 +9,7 @@ writes into ``<first sweep>/report/`` (or ``out_dir``):
     heatmaps.png           for a sweep over two values
     epochs_to_target.png   how many epochs each setting needed
     decision_surfaces.png  for datasets of two inputs
+    search_trials.png      for a search (Optuna): the objective by trial, the best so far
     runs.csv, settings.csv the tables, one row per run and per setting
 
 and returns the path of ``report.html``. A figure that cannot be drawn is named on the
@@ -33,7 +34,7 @@ from .load import STATUSES, Sweep, load_sweeps
 from .measures import DEFAULT_TARGETS, FINISHED, HIGHER_IS_BETTER, bands, run_measures, setting_measures
 from .surfaces import decision_surface, has_two_inputs, representative_run
 
-FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces")
+FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces", "search_trials")
 UNREADABLE_SETTING = "(config unreadable)"
 MAX_SURFACES = 16
 MAX_HTML_RUNS = 2000
@@ -173,6 +174,36 @@ def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str) -> list[str]:
     return parts
 
 
+SEARCH_RESULTS = "optimization_results.yaml"  # what a search sweeper (Optuna) leaves in its sweep directory
+
+
+def search_trials(roots: list[Path], runs: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, list[str]] | None:
+    """For a sweep made by a search (Optuna): its trials in order, and its best settings as written."""
+    found = [root / SEARCH_RESULTS for root in roots if (root / SEARCH_RESULTS).is_file()]
+    numbered = runs[runs["path"].map(lambda p: Path(p).name.isdigit())]
+    if not found or not len(numbered):
+        return None
+    import yaml
+
+    lines = []
+    for path in found:
+        try:
+            results = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as error:
+            lines.append(f"{path}: unreadable ({error})")
+            continue
+        best = results.get("best_params") or {}
+        settings = ", ".join(f"{k}={v}" for k, v in best.items())
+        lines.append(f"{path.parent}: best value {results.get('best_value')} with {settings}")
+    trials = pd.DataFrame(
+        {
+            "trial": numbered["path"].map(lambda p: int(Path(p).name)).to_numpy(),
+            "value": numbered[f"final_{metric}"].where(numbered["status"] == "completed", np.inf).to_numpy(float),
+        }
+    ).sort_values("trial")
+    return trials, lines
+
+
 def problems_part(runs: pd.DataFrame) -> list[str]:
     """Unreadable, failed, interrupted, unfinished and running runs, each with its path and what is known."""
     parts = []
@@ -256,6 +287,16 @@ def make_report(
         + (f" The first {MAX_SURFACES} settings only." if len(order) > MAX_SURFACES else ""),
         lambda: figures.decision_surfaces_figure(p) if (p := surface_panels(sweep, runs, order)) else None,
     )
+
+    search = search_trials(roots, runs, metric)
+    if search is not None:
+        trials, best_lines = search
+        report.add_figure(
+            "search_trials",
+            f"Final {metric} of each trial of the search, in the order it ran them; the red steps are the best so far. "
+            "Best settings as the search wrote them: " + "; ".join(best_lines),
+            lambda: figures.trials_figure(trials["trial"].to_numpy(), trials["value"].to_numpy(), label),
+        )
 
     readable = sweep.config.dropna(how="all")
     constant = {k: v for k, v in readable.iloc[0].items() if k not in sweep.varying} if len(readable) else {}

@@ -139,6 +139,14 @@ class ReportConfig:
 
 
 @dataclass
+class ObjectiveConfig:
+    """What a run returns to a sweeper (Optuna minimises it, or maximises with direction=maximize)."""
+
+    metric: Metric = Metric.loss  # the run's final value of this metric ...
+    target: float | None = None  # ... or, when set, its epochs to reach this value of the metric
+
+
+@dataclass
 class Config:
     """The whole configuration of one run (``resume`` and ``objective`` concern the sweep around it)."""
 
@@ -154,7 +162,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
-    objective: Metric = Metric.loss  # what a run returns to a sweeper: its final value of this metric
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     resume: bool = False  # in a sweep: skip every job whose run directory holds a completed run
 
 

@@ -30,10 +30,19 @@ def to_config(cfg: DictConfig) -> Config:
     return validate(config)
 
 
-def objective(summary: dict, metric: str = "loss") -> float:
-    """The number a sweeper minimises: the run's final ``metric``; ``inf`` unless it completed."""
-    final = summary["final"].get(value(metric))
-    return math.inf if summary["status"] != "completed" or final is None else final
+def objective(summary: dict, objective) -> float:
+    """What a job returns to the sweeper: the run's final ``objective.metric``, or, with a
+    ``objective.target``, its epochs to reach it; ``inf`` (``-inf`` for accuracy, where higher
+    is better) when the run did not complete or never reached the target."""
+    metric = value(objective.metric)
+    worst = -math.inf if metric == "accuracy" else math.inf
+    if summary["status"] != "completed":
+        return math.inf if objective.target is not None else worst
+    if objective.target is not None:
+        reached = summary.get("epochs_to_target")
+        return math.inf if reached is None else reached
+    final = summary["final"].get(metric)
+    return worst if final is None else final
 
 
 def report_job(num: int, overrides: list[str], summary: dict) -> None:

@@ -52,7 +52,9 @@ class RunDirectories:
     ``epochs_run[p]`` and ``final[c, p]`` (the last finite value of metric ``c``).
     """
 
-    def __init__(self, run_dirs: list[Path], summaries: list[dict], every: int, last_epoch: int):
+    def __init__(
+        self, run_dirs: list[Path], summaries: list[dict], every: int, last_epoch: int, targets: list | None = None
+    ):
         self.run_dirs = [Path(d) for d in run_dirs]
         self.paths = [d / METRICS_FILE for d in self.run_dirs]
         self.every, self.last_epoch = every, last_epoch
@@ -71,6 +73,9 @@ class RunDirectories:
         self.final = np.full((len(METRICS), population), np.nan)
         self.finished = np.zeros(population, dtype=bool)
         self.rows_written = np.zeros(population, dtype=np.int64)
+        # targets[p] = (metric, value) or None: run p's epochs to reach it, epochs_to_target[p] (-1: not yet)
+        self.targets = targets or [None] * population
+        self.epochs_to_target = np.full(population, -1)
 
     def rows_of_chunk(self, epochs: np.ndarray, metrics: dict[str, np.ndarray]) -> ChunkRows:
         """The rows one chunk adds to every ``metrics.csv`` (``metrics[name][e, p]``).
@@ -87,9 +92,21 @@ class RunDirectories:
         grew = np.flatnonzero(rows_kept > 0)
         self.epochs_run[grew] = epochs[rows_kept[grew] - 1] + 1
         self.final[:, grew] = values[:, rows_kept[grew] - 1, grew]
+        self._note_targets(epochs, values, rows_kept)
         logged = (epochs % self.every == 0) | (epochs == self.last_epoch)
         self.rows_written += (logged[None, :] & (np.arange(len(epochs))[None, :] < rows_kept[:, None])).sum(axis=1)
         return ChunkRows(self.paths, epochs, values, rows_kept, logged)
+
+    def _note_targets(self, epochs: np.ndarray, values: np.ndarray, rows_kept: np.ndarray) -> None:
+        """The first epoch at which each run's metric reached its target (below it; accuracy: at or above)."""
+        for p, target in enumerate(self.targets):
+            if target is None or self.epochs_to_target[p] >= 0 or rows_kept[p] == 0:
+                continue
+            metric, goal = target
+            series = values[METRICS.index(metric), : rows_kept[p], p]
+            reached = series >= goal if metric == "accuracy" else series < goal
+            if reached.any():
+                self.epochs_to_target[p] = epochs[int(np.argmax(reached))]
 
     def finish(self, p: int, status: str | None = None, **extra) -> dict:
         """Write run ``p``'s final summary; its status is ``diverged`` or ``completed`` unless given."""
@@ -106,6 +123,7 @@ class RunDirectories:
             status=status,
             epochs_run=int(self.epochs_run[p]),
             metrics_rows=int(self.rows_written[p]),
+            epochs_to_target=int(self.epochs_to_target[p]) if self.epochs_to_target[p] >= 0 else None,
             diverged_at_epoch=diverged_at,
             final=final,
             ended_at=utc_now(),

@@ -120,3 +120,21 @@ def test_every_choice_trains(tmp_path, overrides):
     summary = train_into(tmp_path, *overrides, "epochs=2000", "lr=0.5")
     assert summary["status"] == "completed"
     assert summary["final"]["loss"] < read_metrics(tmp_path)["loss"][0]  # it learned something
+
+
+def test_objective_is_the_final_metric_or_the_epochs_to_reach_a_target(tmp_path):
+    import math
+
+    from src.jobs import objective
+
+    config = make_config("epochs=3000", "lr=1", "objective.target=0.05")
+    [result] = run_population([config], [tmp_path])
+    rows = read_metrics(tmp_path)
+    first = int(rows["epoch"][np.argmax(rows["loss"] < 0.05)])
+    assert result.summary["epochs_to_target"] == first
+    assert objective(result.summary, config.objective) == first
+    final = make_config("objective.metric=mae").objective
+    assert objective(result.summary, final) == result.summary["final"]["mae"]
+    never = make_config("epochs=3000", "objective.target=1e-9")
+    [missed] = run_population([never], [tmp_path / "never"])
+    assert missed.summary["epochs_to_target"] is None and objective(missed.summary, never.objective) == math.inf

@@ -171,6 +171,11 @@ def machine() -> str:
     )
 
 
+def times(ratio: float) -> str:
+    """A ratio with the digits that matter: ``0.32x``, ``2.7x``, ``140x``."""
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2f}x"
+
+
 def row(what: str, figure: str, ratio: str = "") -> None:
     print(f"| {what} | {figure} | {ratio} |", flush=True)
 
@@ -200,21 +205,21 @@ def main(argv: list[str] | None = None) -> None:
     row(
         "harness, 1 network, metrics and CSV included, per epoch",
         f"{single * 1e6:.2f} us",
-        f"{textbook / single:.2f}x the textbook",
+        f"{times(textbook / single)} the textbook",
     )
     loop = min(harness_training(1, epochs) for _ in range(3)) / epochs
     row(
         "harness, 1 network, training loop and metrics only, per epoch",
         f"{loop * 1e6:.2f} us",
-        f"{textbook / loop:.2f}x",
+        f"{times(textbook / loop)} the textbook",
     )
     for size in populations:
         per = harness_training(size, epochs) / epochs / size
         what = f"harness, population of {size}, training loop and metrics, per epoch per network"
-        row(what, f"{per * 1e6:.3f} us", f"{textbook / per:.0f}x the textbook")
+        row(what, f"{per * 1e6:.3f} us", f"{times(textbook / per)} the textbook")
         per = harness_population(size, epochs, scratch) / epochs / size
         what = f"harness, population of {size}, run directories written too, per epoch per network"
-        row(what, f"{per * 1e6:.3f} us", f"{textbook / per:.0f}x the textbook")
+        row(what, f"{per * 1e6:.3f} us", f"{times(textbook / per)} the textbook")
 
     with tempfile.TemporaryDirectory(dir=scratch) as work:
         work = Path(work)
@@ -225,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         row(
             "9-job sweep lr x hidden, batched launcher",
             f"{batched:.2f} s",
-            f"{basic / batched:.1f}x the basic launcher",
+            f"{times(basic / batched)} the basic launcher",
         )
 
         seeds = ["-m", f"seed=range(0,{study})", f"epochs={epochs}"]
@@ -239,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         row(
             f"{study}-seed study, batched launcher",
             f"{batched_study:.2f} s",
-            f"{basic_all / batched_study:.0f}x the basic launcher",
+            f"{times(basic_all / batched_study)} the basic launcher",
         )
         row(f"{study}-seed study, batched launcher, peak memory (all processes)", f"{peak / 2**20:.0f} MB")
 

@@ -24,7 +24,7 @@ from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, run_population
 from .provenance import code_and_machine
 from .tracking import completed_summary, record_error
-from .user_errors import cli
+from .user_errors import cli, stop_for
 
 register()
 register_experiments()
@@ -73,7 +73,7 @@ def main(cfg: DictConfig) -> float:
     except ConfigError as error:
         record_error(run_dir, error, summary=provenance)
         if single:
-            raise
+            stop_for(error)
         return job_failed(hydra_config.job.num, overrides, run_dir, error)
     done = completed_summary(run_dir, fingerprint(config)) if config.resume and not single else None
     if done is not None:
@@ -84,7 +84,7 @@ def main(cfg: DictConfig) -> float:
         [result] = run_population([config], [run_dir], on_chunk=on_chunk, provenance=[provenance])
     except Exception as error:  # already recorded as failed in the run directory
         if single:
-            raise
+            stop_for(error)
         return job_failed(hydra_config.job.num, overrides, run_dir, error)
     if single:
         print_predictions(result, config.log.decimals)

@@ -105,10 +105,23 @@ def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
     sys.exit(128 + int(number))
 
 
+_SHOW_TRACEBACKS = False  # set by cli: HYDRA_FULL_ERROR=1 was asked for
+
+
+def stop_for(error: Exception) -> None:
+    """End a single run on a user's error from inside the task, before Hydra adds its own line."""
+    paragraph = describe(error)
+    if _SHOW_TRACEBACKS or paragraph is None:
+        raise error
+    print(f"Error: {paragraph}", file=sys.stderr)
+    raise SystemExit(EXIT_USER_ERROR)
+
+
 def cli(entry_point: Callable[[], object]) -> None:
     """Run a Hydra entry point; a user's error ends in one paragraph on stderr and exit code 2."""
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends a run like Ctrl-C: marked interrupted
-    wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    global _SHOW_TRACEBACKS
+    wants_traceback = _SHOW_TRACEBACKS = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph
     try:
         entry_point()

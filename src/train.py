@@ -20,6 +20,7 @@ import numpy as np
 from .data import Dataset
 from .nn.losses import Loss
 from .nn.network import Architecture, Params, backward, forward
+from .nn.summation import total_over_samples
 
 METRICS = ("loss", "mae", "mse", "accuracy")
 CHUNK_VALUES = 2**20  # at most this many recorded outputs per chunk (8 MB): memory stays warm and bounded
@@ -46,11 +47,12 @@ def metrics_of(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[str, np.n
     * ``accuracy``: share of outputs on the right side of 0.5, ``mean((o > 0.5) == (y > 0.5))``
     """
     error = y - outputs
+    count = outputs.shape[-3] * outputs.shape[-2]  # samples times outputs
     return {
         "loss": loss.value(outputs, y),
-        "mae": np.abs(error).mean(axis=(-3, -2)),
-        "mse": (error * error).mean(axis=(-3, -2)),
-        "accuracy": ((outputs > 0.5) == (y > 0.5)).mean(axis=(-3, -2)),
+        "mae": total_over_samples(np.abs(error)) / count,
+        "mse": total_over_samples(error * error) / count,
+        "accuracy": total_over_samples(((outputs > 0.5) == (y > 0.5)).astype(np.float64)) / count,
     }
 
 

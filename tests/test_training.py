@@ -138,3 +138,14 @@ def test_objective_is_the_final_metric_or_the_epochs_to_reach_a_target(tmp_path)
     never = make_config("epochs=3000", "objective.target=1e-9")
     [missed] = run_population([never], [tmp_path / "never"])
     assert missed.summary["epochs_to_target"] is None and objective(missed.summary, never.objective) == math.inf
+
+
+@pytest.mark.parametrize("hidden", ["hidden=9", "hidden=[16,8]", "hidden=1"])
+def test_a_network_is_bit_identical_alone_and_in_a_population(tmp_path, hidden):
+    """Sums are added in a fixed order, so the population's size never changes a network's numbers."""
+    configs = [make_config(hidden, "epochs=200", "dataset=parity", "dataset.bits=3", f"seed={s}") for s in range(5)]
+    run_population(configs, [tmp_path / "together" / str(i) for i in range(5)])
+    for i in (0, 3):
+        run_population([configs[i]], [tmp_path / "alone" / str(i)])
+        alone = (tmp_path / "alone" / str(i) / "metrics.csv").read_bytes()
+        assert alone == (tmp_path / "together" / str(i) / "metrics.csv").read_bytes()

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .summation import total_over_samples
+
 EPS = 1e-12
 
 
@@ -66,7 +68,7 @@ class Loss:
 
     def value(self, o: np.ndarray, y: np.ndarray) -> np.ndarray:
         e = per_sample_error(self.name, o, y)
-        return e.sum(axis=(-3, -2)) * self._scale(o.shape[-3])
+        return total_over_samples(e) * self._scale(o.shape[-3])
 
     def gradient(self, o: np.ndarray, y: np.ndarray) -> np.ndarray:
         g = per_sample_gradient(self.name, o, y)

@@ -40,6 +40,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .init import InitSpec, draw_weights, make_generator
+from .summation import sum_in_order
 
 Params = dict[str, np.ndarray]
 
@@ -93,30 +94,24 @@ def weighted_inputs(a: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, adding ``i = 0, 1, ...`` in order."""
     if a.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,ijp->njp", a, W)
-    z = a[:, 0, None, :] * W[0]
-    for i in range(1, a.shape[1]):
-        z += a[:, i, None, :] * W[i]
-    return z
+    terms = a.transpose(1, 0, 2)[:, :, None, :] * W[:, None, :, :]  # terms[i, n, j, p]
+    return sum_in_order(terms)
 
 
 def errors_back(delta: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``, adding ``j = 0, 1, ...`` in order."""
     if delta.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("njp,ijp->nip", delta, W)
-    e = delta[:, None, 0, :] * W[:, 0]
-    for j in range(1, delta.shape[1]):
-        e += delta[:, None, j, :] * W[:, j]
-    return e
+    terms = delta.transpose(1, 0, 2)[:, :, None, :] * W.transpose(1, 0, 2)[:, None, :, :]  # terms[j, n, i, p]
+    return sum_in_order(terms)
 
 
 def weight_gradient(a: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``, adding samples ``n = 0, 1, ...`` in order."""
     if a.shape[0] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,njp->ijp", a, delta)
-    g = a[0, :, None, :] * delta[0, None]
-    for n in range(1, a.shape[0]):
-        g += a[n, :, None, :] * delta[n, None]
-    return g
+    terms = a[:, :, None, :] * delta[:, None, :, :]  # terms[n, i, j, p]
+    return sum_in_order(terms)
 
 
 def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarray]:
@@ -143,7 +138,7 @@ def backward(arch: Architecture, params: Params, activations: list[np.ndarray], 
         a_prev = activations[l - 1]
         grads[f"W{l}"] = weight_gradient(a_prev, delta)
         if arch.bias:
-            grads[f"b{l}"] = delta.sum(axis=0, keepdims=True)
+            grads[f"b{l}"] = sum_in_order(delta)[None]
         if l > 1:
             delta = errors_back(delta, params[f"W{l}"]) * arch.activation_of(l - 1).derivative(a_prev)
     return grads

@@ -3,11 +3,12 @@
 Hydra's basic launcher composes the config from scratch for every job (about 50 ms), sets up
 logging, writes ``.hydra/`` and calls the task, which trains one network. This launcher:
 
-1. composes once per distinct set of *group* overrides (``optimizer=adam``) and applies the
-   *value* overrides (``lr=0.5``, ``seed=3``) to a copy, exactly as Hydra applies them after
-   composition; anything else (``+key``, ``~key``, ``hydra.*``) is composed the slow way;
-2. writes each job's ``.hydra/config.yaml`` and ``overrides.yaml`` as Hydra would (``hydra.yaml``
-   too, in the fast YAML writer), and its empty job log;
+1. composes once per distinct set of *group* overrides (``optimizer=adam``) and sets each
+   job's *value* overrides (``lr=0.5``, ``seed=3``) in that composition, as Hydra sets them
+   after composing, reads the job's typed config out and sets the values back; anything else
+   (``+key``, ``~key``, ``hydra.*``) changes the composition, so it is composed Hydra's way;
+2. writes each job's ``.hydra/config.yaml``, ``hydra.yaml`` and ``overrides.yaml`` with the
+   text Hydra would write (libyaml does the writing), and its empty job log;
 3. groups the jobs that can train side by side (``population_key``) and trains each group as
    one population, so each network still writes its own run directory, with the same values
    as when the basic launcher runs it alone;
@@ -32,7 +33,7 @@ import yaml
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
-from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrides, setup_globals
+from hydra.core.utils import JobReturn, JobStatus, configure_log, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
@@ -236,7 +237,6 @@ class BatchedLauncher(Launcher):
             ret.return_value = objective(summary, configs[job.num].objective) if summary else math.inf
             if summary:
                 report_job(job.num, job.overrides, summary)
-            log.debug(" ".join(filter_overrides(job.overrides)))
             returns.append(ret)
         return returns
 
@@ -251,4 +251,4 @@ def write_hydra_files(job: Job, output_subdir: str | None, job_name: str) -> Non
     hydra_dir.mkdir(parents=True, exist_ok=True)
     (hydra_dir / "config.yaml").write_text(job.config_yaml, encoding="utf-8")
     (hydra_dir / "hydra.yaml").write_text(job.hydra_yaml, encoding="utf-8")
-    (hydra_dir / "overrides.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(job.overrides)), encoding="utf-8")
+    (hydra_dir / "overrides.yaml").write_text(to_yaml(job.overrides), encoding="utf-8")

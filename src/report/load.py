@@ -288,7 +288,9 @@ def process_is_alive(pid: int, started_at: str | None) -> bool:
     try:  # on Linux, a process that started after the run did cannot be the run's
         ticks = os.sysconf("SC_CLK_TCK")
         since_boot = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
-        boot = next(int(line.split()[1]) for line in open("/proc/stat") if line.startswith("btime"))
+        boot = next(
+            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
         return boot + since_boot <= datetime.fromisoformat(started_at).timestamp() + 2.0
     except (OSError, ValueError, TypeError, StopIteration, IndexError):
         return True

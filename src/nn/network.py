@@ -26,7 +26,7 @@ Backward pass, from ``dL/da<L>`` given by the loss::
 For the article's 2-4-1 network with no bias and half squared error, this is exactly
 ``delta2 = (o - y) * o * (1 - o)`` and ``delta1 = (delta2 @ W2.T) * h * (1 - h)``.
 
-Every sum (``weighted_inputs``, ``errors_back``, ``weight_gradient``): the terms are added one by one in index order, for every network
+Every sum is added term by term in index order (``summation.sum_in_order``), for every network
 alike, so a network gets bit for bit the same numbers alone or inside any population (a
 library matmul or einsum may add in another order when the population's size changes).
 Every network only ever touches its own slice ``[..., p]``: networks never mix.
@@ -91,27 +91,24 @@ SEQUENTIAL_UP_TO = 64  # longer sums go to np.einsum: faster, equal only within 
 
 
 def weighted_inputs(a: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, adding ``i = 0, 1, ...`` in order."""
+    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``."""
     if a.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,ijp->njp", a, W)
-    terms = a.transpose(1, 0, 2)[:, :, None, :] * W[:, None, :, :]  # terms[i, n, j, p]
-    return sum_in_order(terms)
+    return sum_in_order(a[:, i, None, :] * W[i] for i in range(a.shape[1]))
 
 
 def errors_back(delta: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``, adding ``j = 0, 1, ...`` in order."""
+    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``."""
     if delta.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("njp,ijp->nip", delta, W)
-    terms = delta.transpose(1, 0, 2)[:, :, None, :] * W.transpose(1, 0, 2)[:, None, :, :]  # terms[j, n, i, p]
-    return sum_in_order(terms)
+    return sum_in_order(delta[:, None, j, :] * W[:, j] for j in range(delta.shape[1]))
 
 
 def weight_gradient(a: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``, adding samples ``n = 0, 1, ...`` in order."""
+    """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``."""
     if a.shape[0] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,njp->ijp", a, delta)
-    terms = a[:, :, None, :] * delta[:, None, :, :]  # terms[n, i, j, p]
-    return sum_in_order(terms)
+    return sum_in_order(a[n, :, None, :] * delta[n, None] for n in range(a.shape[0]))
 
 
 def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarray]:
@@ -138,7 +135,7 @@ def backward(arch: Architecture, params: Params, activations: list[np.ndarray], 
         a_prev = activations[l - 1]
         grads[f"W{l}"] = weight_gradient(a_prev, delta)
         if arch.bias:
-            grads[f"b{l}"] = sum_in_order(delta)[None]
+            grads[f"b{l}"] = sum_in_order(delta[n] for n in range(len(delta)))[None]
         if l > 1:
             delta = errors_back(delta, params[f"W{l}"]) * arch.activation_of(l - 1).derivative(a_prev)
     return grads

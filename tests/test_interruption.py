@@ -99,11 +99,17 @@ def training_part_way(sweep_dir: Path) -> bool:
     return "completed" in statuses.values() and bool(training)
 
 
+def hear_ctrl_c() -> None:
+    """In the sweep's process: SIGINT as a terminal delivers it. A shell without job control (CI,
+    a command run with &) starts background commands with SIGINT ignored, and they inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_part_way(launcher: str, sweep_dir: Path, signal_name: str) -> subprocess.CompletedProcess:
     """Start the sweep, wait until it is part-way, send ``signal_name`` to its process group."""
     process = subprocess.Popen(
         sweep_command(launcher, sweep_dir), cwd=REPO, env=environment(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=hear_ctrl_c,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120

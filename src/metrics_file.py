@@ -51,7 +51,7 @@ class ChunkRows:
 
 
 def append_bytes(path: Path, data: bytes) -> None:
-    """Append ``data`` to ``path`` in one ``write`` call, so the file never ends in half a line."""
+    """Append ``data`` to ``path`` in one ``write`` call: whole lines, unless kill -9 cuts the call short."""
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         written = os.write(descriptor, data)

@@ -16,7 +16,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from .config import Config, fingerprint, register, register_batched_launcher
+from hydra_plugins.xor_harness_launcher import register as register_batched_launcher
+
+from .config import Config, fingerprint, register
 from .config import value_of as value
 from .errors import ConfigError
 from .experiments import register_experiments

@@ -30,14 +30,13 @@ from .decimal_text import PAD, join_rows, table_rows
 
 @dataclass
 class ChunkRows:
-    """One chunk's rows for a population: network ``p`` appends to ``paths[p]`` the rows
-    ``e < rows_kept[p]`` with ``logged[e]``, each ``epochs[e], values[:, e, p]``."""
+    """One chunk's rows for a population: network ``p`` appends to ``paths[p]`` a row
+    ``epochs[e], values[:, e, p]`` for every ``e`` with ``kept[p, e]``."""
 
     paths: list[Path]
     epochs: np.ndarray
     values: np.ndarray  # values[c, e, p]
-    rows_kept: np.ndarray  # rows_kept[p]
-    logged: np.ndarray  # logged[e]
+    kept: np.ndarray  # kept[p, e]
 
     def members(self, lane: int, lanes: int) -> ChunkRows:
         """The part of this chunk that lane ``lane`` of ``lanes`` writes: networks ``p % lanes == lane``."""
@@ -45,8 +44,7 @@ class ChunkRows:
             self.paths[lane::lanes],
             self.epochs,
             self.values[:, :, lane::lanes],
-            self.rows_kept[lane::lanes],
-            self.logged,
+            self.kept[lane::lanes],
         )
 
 
@@ -66,8 +64,7 @@ ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, sma
 
 def append_rows(chunk: ChunkRows) -> None:
     """Append each network's rows of ``chunk`` to its ``metrics.csv``."""
-    positions = np.arange(len(chunk.epochs))
-    kept = chunk.logged[None, :] & (positions[None, :] < chunk.rows_kept[:, None])  # kept[p, e]
+    kept = chunk.kept
     counts = kept.sum(axis=1)
     per_block = max(1, ROWS_PER_BLOCK // max(1, len(chunk.epochs)))
     for first in range(0, len(chunk.paths), per_block):
@@ -123,9 +120,3 @@ class RowWriter:
         finally:
             for executor in self.lanes:
                 executor.shutdown(wait=True)
-
-    def __enter__(self) -> RowWriter:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -1,6 +1,6 @@
 """The run directory: what one run leaves on disk, written so that nothing is ever half-written.
 
-    metrics.csv    one row per logged epoch: epoch,loss,mae,mse,accuracy (floats exact, repr)
+    metrics.csv    one row per logged epoch: epoch,loss,mae,mse,accuracy (floats read back exactly)
     summary.json   status, final metrics, predictions, seed, epochs run, times, provenance
     params.npz     W1_initial, W1_final, ... (and b1_... when the model has biases)
 
@@ -94,8 +94,9 @@ class RunDirectories:
         self.final[:, grew] = values[:, rows_kept[grew] - 1, grew]
         self._note_targets(epochs, values, rows_kept)
         logged = (epochs % self.every == 0) | (epochs == self.last_epoch)
-        self.rows_written += (logged[None, :] & (np.arange(len(epochs))[None, :] < rows_kept[:, None])).sum(axis=1)
-        return ChunkRows(self.paths, epochs, values, rows_kept, logged)
+        kept = logged[None, :] & (np.arange(len(epochs))[None, :] < rows_kept[:, None])  # kept[p, e]
+        self.rows_written += kept.sum(axis=1)
+        return ChunkRows(self.paths, epochs, values, kept)
 
     def _note_targets(self, epochs: np.ndarray, values: np.ndarray, rows_kept: np.ndarray) -> None:
         """The first epoch at which each run's metric reached its target (below it; accuracy: at or above)."""

@@ -94,21 +94,24 @@ def weighted_inputs(a: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``."""
     if a.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,ijp->njp", a, W)
-    return sum_in_order(a[:, i, None, :] * W[i] for i in range(a.shape[1]))
+    terms = a[:, :, None, :] * W  # terms[n, i, j, p]: all products in one pass
+    return sum_in_order(terms[:, i] for i in range(a.shape[1]))
 
 
 def errors_back(delta: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``."""
     if delta.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("njp,ijp->nip", delta, W)
-    return sum_in_order(delta[:, None, j, :] * W[:, j] for j in range(delta.shape[1]))
+    terms = delta[:, None, :, :] * W  # terms[n, i, j, p]
+    return sum_in_order(terms[:, :, j] for j in range(delta.shape[1]))
 
 
 def weight_gradient(a: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``."""
     if a.shape[0] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,njp->ijp", a, delta)
-    return sum_in_order(a[n, :, None, :] * delta[n, None] for n in range(a.shape[0]))
+    terms = a[:, :, None, :] * delta[:, None, :, :]  # terms[n, i, j, p]
+    return sum_in_order(terms[n] for n in range(a.shape[0]))
 
 
 def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarray]:

@@ -19,7 +19,10 @@ def sum_in_order(terms: Iterable[np.ndarray]) -> np.ndarray:
     """``terms[0] + terms[1] + ...``, added one after the other in that order (a new array)."""
     terms = iter(terms)
     total = next(terms)
-    total = total.copy() if not total.flags.owndata else total  # never add into the caller's array
+    second = next(terms, None)
+    if second is None:
+        return total.copy()
+    total = total + second  # a new array: never add into the caller's
     for term in terms:
         total += term
     return total

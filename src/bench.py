@@ -7,6 +7,8 @@ Prints a table of
   loop), the harness with one network (the article's run, metrics and CSV included), and populations
   of 10, 100 and 1,000 networks, each for the training loop alone (forward, backward,
   update, metrics) and with every run directory written, with its ratio to the textbook loop;
+* JAX's jit + vmap + scan over the largest population, when JAX is installed (the
+  ``bench`` extra), as the yardstick for what compiled, fused code does on this machine;
 * end to end, from command to last file written: the 9-job sweep
   ``-m lr=0.1,0.5,1.0 hidden=2,4,8`` and a 1,000-seed study of the article's network, each
   with Hydra's basic launcher and the batched one, with the ratio, and the peak memory
@@ -110,6 +112,38 @@ def fewest_calls_loop(epochs: int = 10000) -> np.ndarray:
         multiply(step1, 0.1, out=step1)
         add(W1, step1, out=W1)
     return outputs
+
+
+def jax_population(size: int, epochs: int) -> tuple[float, float] | None:
+    """JAX's answer to a population: ``jit(vmap(scan(epoch)))`` over ``size`` article networks.
+
+    Returns ``(seconds of the first call, compilation included; seconds per epoch per network
+    of a second call)``, or ``None`` when JAX is not installed (``pip install -e ".[bench]"``).
+    Same maths as the textbook, float64, the outputs of every epoch recorded.
+    """
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    X = jnp.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=jnp.float64)
+    y = jnp.array([[0], [1], [1], [0]], dtype=jnp.float64)
+    draws = np.random.default_rng(0)
+    W1, W2 = jnp.asarray(draws.random((size, 2, 4))), jnp.asarray(draws.random((size, 4, 1)))
+
+    def epoch(weights, _):
+        W1, W2 = weights
+        h = jax.nn.sigmoid(X @ W1)
+        o = jax.nn.sigmoid(h @ W2)
+        delta2 = (o - y) * o * (1 - o)
+        delta1 = (delta2 @ W2.T) * h * (1 - h)
+        return (W1 - 0.1 * X.T @ delta1, W2 - 0.1 * h.T @ delta2), o
+
+    population = jax.jit(jax.vmap(lambda W1, W2: jax.lax.scan(epoch, (W1, W2), None, length=epochs)))
+    first = seconds(lambda: jax.block_until_ready(population(W1, W2)))
+    again = seconds(lambda: jax.block_until_ready(population(W1, W2)))
+    return first, again / epochs / size
 
 
 def seconds(action) -> float:
@@ -275,6 +309,16 @@ def main(argv: list[str] | None = None) -> None:
         per = harness_population(size, epochs, scratch) / epochs / size
         what = f"harness, population of {size}, run directories written too, per epoch per network"
         row(what, f"{per * 1e6:.3f} us", f"{times(textbook / per)} the textbook")
+    jax_figures = jax_population(populations[-1], epochs)
+    what = f"JAX jit + vmap + scan, population of {populations[-1]}, per epoch per network"
+    if jax_figures is None:
+        row(what, 'not measured: JAX is not installed (pip install -e ".[bench]")')
+    else:
+        row(
+            f"{what} (after a first call of {jax_figures[0]:.1f} s)",
+            f"{jax_figures[1] * 1e6:.3f} us",
+            f"{times(textbook / jax_figures[1])} the textbook",
+        )
 
     with tempfile.TemporaryDirectory(dir=scratch) as work:
         work = Path(work)

@@ -228,6 +228,7 @@ def test_optuna_search_persists_its_study_and_a_second_run_continues_it(tmp_path
 
     first = optuna_search(tmp_path / "first", storage, 3)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "alembic" not in first.stdout + first.stderr  # creating the SQLite study logs no plugin set-up
     best = yaml.safe_load((tmp_path / "first" / "optimization_results.yaml").read_text())
     assert set(best["best_params"]) == {"lr", "hidden", "optimizer"}
     assert 0.001 <= best["best_params"]["lr"] <= 10.0 and 2 <= best["best_params"]["hidden"] <= 8

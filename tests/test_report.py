@@ -339,6 +339,27 @@ def test_heatmaps_for_a_sweep_over_two_values(tmp_path):
     assert list(settings["success_rate"]) == [1.0, 1.0, 1.0, 1.0]
 
 
+def test_a_sweep_over_three_values_gets_a_row_of_heatmaps_per_value_of_the_third(tmp_path):
+    from src.report.make import heatmap_panels
+
+    for k, (lr, hidden, optimizer) in enumerate(
+        (lr, hidden, optimizer) for optimizer in ("sgd", "adam") for lr in (0.1, 0.5, 1.0) for hidden in (2, 4, 8)
+    ):
+        solved = optimizer == "adam" or lr == 1.0
+        write_run(tmp_path / str(k), values={"lr": lr, "hidden": hidden, "optimizer.name": optimizer, "seed": 0},
+                  loss=[0.6, 0.01 if solved else 0.3], outputs=SOLVING if solved else (0.6,) * 4)  # fmt: skip
+    make_report([tmp_path], target=0.05)
+    assert (tmp_path / "report" / "heatmaps.png").stat().st_size > 0
+
+    settings = pd.read_csv(tmp_path / "report" / "settings.csv", index_col="setting")
+    facets, rows, columns, spanning = heatmap_panels(settings, ["lr", "hidden", "optimizer.name"], "loss", "loss 0.05")
+    assert spanning == ["lr", "hidden"] and rows == [0.1, 0.5, 1.0] and columns == [2, 4, 8]
+    assert [label for label, _ in facets] == ["optimizer.name=adam", "optimizer.name=sgd"]
+    success = {label: panels[2][2] for label, panels in facets}
+    np.testing.assert_array_equal(success["optimizer.name=adam"], np.ones((3, 3)))
+    np.testing.assert_array_equal(success["optimizer.name=sgd"], [[0, 0, 0], [0, 0, 0], [1, 1, 1]])
+
+
 def test_config_values_are_escaped_in_the_page(tmp_path):
     write_run(tmp_path / "0", values={"dataset.path": "<script>alert(1)</script>"}, loss=[0.6, 0.5])
     write_run(tmp_path / "1", values={"dataset.path": "<b>x</b>&"}, loss=[0.6, 0.5])

@@ -6,8 +6,9 @@ Each function takes tables or arrays already measured and returns a ``Figure``:
   the third quartile, a fainter one from min to max, and faint lines for single seeds
   (at most ``MAX_SEED_LINES`` per setting, spread evenly over its seeds); a log axis when
   the values span two decades or more.
-* ``heatmaps_figure``: for a sweep over two values, final metric, epochs to target and
-  success rate in cells labelled with their numbers.
+* ``heatmaps_figure``: for a sweep over two values or more, final metric, epochs to target
+  and success rate in cells labelled with their numbers; one row of heatmaps per combination
+  of the values beyond two, on one colour scale per column.
 * ``epochs_to_target_figure``: per setting, a box plot of the epochs to target of the runs
   that reached it, each run a dot, and how many of them reached it.
 * ``decision_surfaces_figure``: the output of one network per setting over the input plane,
@@ -123,17 +124,19 @@ def cell_text(value: float, kind: str) -> str:
     return f"{value:.3g}"
 
 
-def heatmap(axes, grid: np.ndarray, rows: list, columns: list, keys: list[str], title: str, kind: str, colormap: str):
+def colour_scale(grids: list[np.ndarray], kind: str) -> Normalize:
+    """One scale for all of ``grids``: 0 to 1 for rates, logarithmic when the values span a decade."""
+    values = np.concatenate([grid[np.isfinite(grid)] for grid in grids])
+    if kind == "rate":
+        return Normalize(0, 1)
+    if len(values) and spans_decades(values, 1.0):
+        return LogNorm(values.min(), values.max())
+    return Normalize(values.min() if len(values) else 0, values.max() if len(values) else 1)
+
+
+def heatmap(axes, grid: np.ndarray, rows: list, columns: list, keys: list[str], title: str, kind: str, cmap, norm):
     """One labelled heatmap of ``grid (len(rows), len(columns))``; NaN cells grey, ``inf`` cells dark."""
     shown = np.where(np.isfinite(grid), grid, np.nan)
-    values = shown[np.isfinite(shown)]
-    if kind == "rate":
-        norm = Normalize(0, 1)
-    elif len(values) and spans_decades(values, 1.0):
-        norm = LogNorm(values.min(), values.max())
-    else:
-        norm = Normalize(values.min() if len(values) else 0, values.max() if len(values) else 1)
-    cmap = colormaps[colormap].with_extremes(bad=(0.85, 0.85, 0.85))
     image = axes.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto", origin="lower")
     for i in range(len(rows)):
         for j in range(len(columns)):
@@ -151,15 +154,20 @@ def heatmap(axes, grid: np.ndarray, rows: list, columns: list, keys: list[str], 
     return image
 
 
-def heatmaps_figure(
-    panels: list[tuple[str, str, np.ndarray, str]], rows: list, columns: list, keys: list[str]
-) -> Figure:
-    """Side by side heatmaps; each panel is ``(title, kind, grid, colormap)``, kind ``value``, ``epochs`` or ``rate``."""
-    figure = Figure(figsize=(5.2 * len(panels), 0.5 * len(rows) + 3.2), layout="constrained")
-    for k, (title, kind, grid, colormap) in enumerate(panels):
-        axes = figure.add_subplot(1, len(panels), k + 1)
-        image = heatmap(axes, grid, rows, columns, keys, title, kind, colormap)
-        figure.colorbar(image, ax=axes, shrink=0.85)
+def heatmaps_figure(facets: list[tuple[str, list]], rows: list, columns: list, keys: list[str]) -> Figure:
+    """A row of heatmaps per facet ``(label, panels)``; each panel is ``(title, kind, grid, colormap)``,
+    kind ``value``, ``epochs`` or ``rate``. Each column of panels shares one colour scale."""
+    n_panels = len(facets[0][1])
+    figure = Figure(figsize=(5.2 * n_panels, len(facets) * (0.5 * len(rows) + 3.2)), layout="constrained")
+    for column in range(n_panels):
+        title, kind, _, colormap = facets[0][1][column]
+        cmap = colormaps[colormap].with_extremes(bad=(0.85, 0.85, 0.85))
+        norm = colour_scale([panels[column][2] for _, panels in facets], kind)
+        for row, (label, panels) in enumerate(facets):
+            axes = figure.add_subplot(len(facets), n_panels, row * n_panels + column + 1)
+            heading = f"{label}\n{title}" if label else title
+            image = heatmap(axes, panels[column][2], rows, columns, keys, heading, kind, cmap, norm)
+            figure.colorbar(image, ax=axes, shrink=0.85)
     return figure
 
 

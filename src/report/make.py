@@ -6,7 +6,7 @@ writes into ``<first sweep>/report/`` (or ``out_dir``):
 
     report.html            the whole report in one self-contained page
     convergence.png        curves across seeds per setting
-    heatmaps.png           for a sweep over two values
+    heatmaps.png           for a sweep over two values or more
     epochs_to_target.png   how many epochs each setting needed
     decision_surfaces.png  for datasets of two inputs
     search_trials.png      for a search (Optuna): the objective by trial, the best so far
@@ -119,21 +119,47 @@ class Report:
         self.parts.append(h.figure(png, name.replace("_", " "), caption))
 
 
+MAX_HEATMAP_ROWS = 8
+
+
+def heatmap_keys(settings: pd.DataFrame, keys: list[str]) -> tuple[list[str], list[str]]:
+    """The two swept keys with the most values span the heatmaps (in sweep order); the others facet them."""
+    spanning = sorted(keys, key=lambda key: -settings[key].nunique(dropna=False))[:2]
+    spanning = [key for key in keys if key in spanning]
+    return spanning, [key for key in keys if key not in spanning]
+
+
+def sweep_order(values) -> list:
+    """Distinct values, numbers before words, each in ascending order."""
+    return sorted(pd.unique(values), key=lambda v: (isinstance(v, str), v))
+
+
 def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: str):
-    rows = sorted(settings[keys[0]].unique(), key=lambda v: (isinstance(v, str), v))
-    columns = sorted(settings[keys[1]].unique(), key=lambda v: (isinstance(v, str), v))
-
-    def grid(column: str) -> np.ndarray:
-        table = settings.pivot_table(index=keys[0], columns=keys[1], values=column, aggfunc="first", dropna=False)
-        return table.reindex(index=rows, columns=columns).to_numpy(dtype=float)
-
+    """``(facets, rows, columns, spanning keys)``: a facet ``(label, panels)`` per combination of the
+    values of the keys beyond the two spanning ones (one facet, label ``""``, for a two-value sweep)."""
+    (row_key, column_key), facet_keys = heatmap_keys(settings, keys)
+    rows, columns = sweep_order(settings[row_key]), sweep_order(settings[column_key])
     better = "viridis" if metric in HIGHER_IS_BETTER else "viridis_r"
-    panels = [
-        (f"median final {metric}", "value", grid(f"final_{metric}_median"), better),
-        (f"median epochs to reach {what}", "epochs", grid("epochs_to_target_median"), "viridis_r"),
-        ("success rate (solved / finished runs)", "rate", grid("success_rate"), "viridis"),
-    ]
-    return panels, rows, columns
+
+    def panels(part: pd.DataFrame) -> list:
+        def grid(column: str) -> np.ndarray:
+            table = part.pivot_table(index=row_key, columns=column_key, values=column, aggfunc="first", dropna=False)
+            return table.reindex(index=rows, columns=columns).to_numpy(dtype=float)
+
+        return [
+            (f"median final {metric}", "value", grid(f"final_{metric}_median"), better),
+            (f"median epochs to reach {what}", "epochs", grid("epochs_to_target_median"), "viridis_r"),
+            ("success rate (solved / finished runs)", "rate", grid("success_rate"), "viridis"),
+        ]
+
+    if not facet_keys:
+        return [("", panels(settings))], rows, columns, [row_key, column_key]
+    groups = sorted(
+        settings.groupby(facet_keys, sort=False, dropna=False),
+        key=lambda group: [(isinstance(v, str), v) for v in group[0]],
+    )
+    facets = [(", ".join(f"{k}={v}" for k, v in zip(facet_keys, values)), panels(part)) for values, part in groups]
+    return facets, rows, columns, [row_key, column_key]
 
 
 def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str]) -> list[dict]:
@@ -263,12 +289,18 @@ def make_report(
         "the axis ends at twice the largest starting value, so curves leaving it at the top are blowing up.",
         lambda: figures.convergence_figure(bands(sweep, grouped, metric, figures.MAX_SEED_LINES), label),
     )
-    if len(sweep.setting_keys) == 2:
-        panels, rows, columns = heatmap_panels(settings, sweep.setting_keys, metric, what)
+    if len(sweep.setting_keys) >= 2:
+        facets, rows, columns, spanning = heatmap_panels(settings, sweep.setting_keys, metric, what)
+        beyond = ""
+        if len(facets) > 1:
+            beyond = " One row per combination of the other swept values, each column on one colour scale."
+        if len(facets) > MAX_HEATMAP_ROWS:
+            beyond += f" The first {MAX_HEATMAP_ROWS} of {len(facets)} rows; settings.csv has them all."
         report.add_figure(
             "heatmaps",
-            f"One cell per setting. Grey cells: no value (no finished run, or none reached {what}); inf: the median run diverged.",
-            lambda: figures.heatmaps_figure(panels, rows, columns, sweep.setting_keys),
+            f"One cell per setting. Grey cells: no value (no finished run, or none reached {what}); "
+            f"inf: the median run diverged.{beyond}",
+            lambda: figures.heatmaps_figure(facets[:MAX_HEATMAP_ROWS], rows, columns, spanning),
         )
     report.add_figure(
         "epochs_to_target",

@@ -360,6 +360,24 @@ def test_a_sweep_over_three_values_gets_a_row_of_heatmaps_per_value_of_the_third
     np.testing.assert_array_equal(success["optimizer.name=sgd"], [[0, 0, 0], [0, 0, 0], [1, 1, 1]])
 
 
+@pytest.mark.parametrize("n_settings, panels", [(8, 1), (9, 9), (13, 13)])
+def test_many_settings_get_a_convergence_panel_each(n_settings, panels):
+    from src.report.figures import convergence_figure
+    from src.report.measures import Bands
+
+    epochs = np.arange(5)
+    curves = {
+        f"lr={k}": Bands(epochs, {q: 0.5 / (1 + k * epochs) for q in (0.0, 0.25, 0.5, 0.75, 1.0)}, np.arange(3), [])
+        for k in range(n_settings)
+    }
+    figure = convergence_figure(curves, "loss")
+    shown = [axes for axes in figure.axes if axes.get_visible()]
+    assert len(shown) == panels
+    if panels > 1:  # each panel names its setting; the others' medians are drawn in it too
+        assert [axes.get_title().split("\n")[0] for axes in shown] == list(curves)
+        assert all(len(axes.get_lines()) == n_settings for axes in shown)
+
+
 def test_config_values_are_escaped_in_the_page(tmp_path):
     write_run(tmp_path / "0", values={"dataset.path": "<script>alert(1)</script>"}, loss=[0.6, 0.5])
     write_run(tmp_path / "1", values={"dataset.path": "<b>x</b>&"}, loss=[0.6, 0.5])

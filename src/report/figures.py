@@ -4,8 +4,9 @@ Each function takes tables or arrays already measured and returns a ``Figure``:
 
 * ``convergence_figure``: per setting, the median across seeds, a band from the first to
   the third quartile, a fainter one from min to max, and faint lines for single seeds
-  (at most ``MAX_SEED_LINES`` per setting, spread evenly over its seeds); a log axis when
-  the values span two decades or more.
+  (at most ``MAX_SEED_LINES`` per setting, spread evenly over its seeds), in one plot or,
+  past ``MAX_OVERLAID`` settings, a panel each; a log axis when the values span two decades
+  or more.
 * ``heatmaps_figure``: for a sweep over two values or more, final metric, epochs to target
   and success rate in cells labelled with their numbers; one row of heatmaps per combination
   of the values beyond two, on one colour scale per column.
@@ -18,17 +19,22 @@ Each function takes tables or arrays already measured and returns a ``Figure``:
 from __future__ import annotations
 
 import io
+import textwrap
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .measures import Bands
 
 MAX_SEED_LINES = 50
+MAX_OVERLAID = 8  # more settings than this get a convergence panel each
+PANEL_COLUMNS = 3
+OTHERS = "0.8"  # the grey of the other settings' medians in a panel
 DPI = 110
 
 
@@ -69,46 +75,74 @@ def axis_top(bands: dict[str, Bands]) -> float:
     return 2 * max(starts) if starts else 1.0
 
 
+def draw_setting(axes, band: Bands, colour, top: float, label: str | None) -> None:
+    """One setting's min-max and quartile bands, a few single seeds, and its median curve."""
+    q = {k: drawable(v, top) for k, v in band.quantiles.items()}
+    axes.fill_between(band.epochs, q[0.0], q[1.0], color=colour, alpha=0.10, linewidth=0)
+    axes.fill_between(band.epochs, q[0.25], q[0.75], color=colour, alpha=0.25, linewidth=0)
+    lines = [np.column_stack([band.epochs[: len(v)], drawable(v, top)]) for v in band.samples]
+    axes.add_collection(LineCollection(lines, colors=[colour], linewidths=0.5, alpha=0.25))
+    axes.plot(band.epochs, q[0.5], color=colour, linewidth=2, label=label)
+
+
 def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bool | None = None) -> Figure:
     """Median curve, quartile and min-max bands, and faint single seeds, one colour per setting.
 
-    The value axis ends at ``axis_top``; it is logarithmic when the values below that span
-    two decades or more (unless ``log_scale`` says otherwise).
+    Up to ``MAX_OVERLAID`` settings share one plot; more get a panel each (same axes), where
+    the other settings' medians are drawn thin and grey for comparison. The value axis ends
+    at ``axis_top``; it is logarithmic when the values below that span two decades or more
+    (unless ``log_scale`` says otherwise).
     """
-    figure = Figure(figsize=(11, 6), layout="constrained")
-    axes = figure.add_subplot()
     top = axis_top(bands)
     shown = np.concatenate([b.quantiles[q] for b in bands.values() for q in (0.0, 1.0)] or [np.array([])])
     shown = shown[np.isfinite(shown) & (shown <= top)]
     if log_scale is None:
         log_scale = spans_decades(shown)
-    for (setting, band), colour in zip(bands.items(), colours(len(bands))):
-        q = {k: drawable(v, top) for k, v in band.quantiles.items()}
-        axes.fill_between(band.epochs, q[0.0], q[1.0], color=colour, alpha=0.10, linewidth=0)
-        axes.fill_between(band.epochs, q[0.25], q[0.75], color=colour, alpha=0.25, linewidth=0)
-        lines = [np.column_stack([band.epochs[: len(v)], drawable(v, top)]) for v in band.samples]
-        axes.add_collection(LineCollection(lines, colors=[colour], linewidths=0.5, alpha=0.25))
-        n = len(band.runs)
-        axes.plot(band.epochs, q[0.5], color=colour, linewidth=2, label=text(f"{setting}  (median of {n})"))
-    if log_scale:
-        axes.set_yscale("log")
-        positive = shown[shown > 0]
-        axes.set_ylim(positive.min() / 2 if len(positive) else top / 1e3, top)
+    settings = list(bands.items())
+    if len(settings) <= MAX_OVERLAID:
+        figure = Figure(figsize=(11, 6), layout="constrained")
+        panels = [figure.add_subplot()]
     else:
-        axes.set_ylim(min(0.0, shown.min(initial=0.0)), top)
-    axes.set_xlabel("epoch (full passes over the training set)")
-    axes.set_ylabel(text(metric_label))
-    axes.set_title(text(f"Convergence across seeds: {metric_label}"))
-    axes.grid(True, which="major", alpha=0.3)
-    handles, labels = axes.get_legend_handles_labels()
+        rows = -(-len(settings) // PANEL_COLUMNS)
+        figure = Figure(figsize=(15, 2.6 * rows + 1.2), layout="constrained")
+        panels = list(figure.subplots(rows, PANEL_COLUMNS, sharex=True, sharey=True, squeeze=False).flat)
+        for axes in panels[len(settings) :]:
+            axes.set_visible(False)
+    for k, ((setting, band), colour) in enumerate(zip(settings, colours(len(settings)))):
+        label = text(f"{setting}  (median of {len(band.runs)})")
+        if len(panels) == 1:
+            draw_setting(panels[0], band, colour, top, label)
+            continue
+        axes = panels[k]
+        for other, other_band in settings:
+            if other != setting:
+                axes.plot(other_band.epochs, drawable(other_band.quantiles[0.5], top), color=OTHERS, linewidth=0.6)
+        draw_setting(axes, band, "tab:blue", top, None)  # one colour: the panel's title names the setting
+        axes.set_title(text(f"{textwrap.fill(setting, 48)}\n(median of {len(band.runs)})"), fontsize="small")
+    for axes in panels:
+        if log_scale:
+            axes.set_yscale("log")
+            positive = shown[shown > 0]
+            axes.set_ylim(positive.min() / 2 if len(positive) else top / 1e3, top)
+        else:
+            axes.set_ylim(min(0.0, shown.min(initial=0.0)), top)
+        axes.grid(True, which="major", alpha=0.3)
+        axes.set_xlim(0, max((b.epochs[-1] for b in bands.values() if len(b.epochs)), default=1))
+    figure.supxlabel("epoch (full passes over the training set)")
+    figure.supylabel(text(metric_label))
+    figure.suptitle(text(f"Convergence across seeds: {metric_label}"))
     grey = (0.4, 0.4, 0.4)
-    handles += [
+    keys = [
         Patch(color=grey, alpha=0.45, label="quartiles (25 % to 75 % of seeds)"),
         Patch(color=grey, alpha=0.15, label="min to max over seeds"),
         Patch(color=grey, alpha=0.4, label=f"single seeds (up to {MAX_SEED_LINES} per setting)"),
     ]
-    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    axes.set_xlim(0, max((b.epochs[-1] for b in bands.values() if len(b.epochs)), default=1))
+    if len(panels) == 1:
+        handles = panels[0].get_legend_handles_labels()[0] + keys
+        panels[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    else:
+        keys.append(Line2D([], [], color=OTHERS, linewidth=0.6, label="the other settings' medians"))
+        figure.legend(handles=keys, loc="outside right upper", fontsize="small", frameon=False)
     return figure
 
 

@@ -286,7 +286,12 @@ def make_report(
         "convergence",
         f"{label} per epoch. Line: median across the seeds of a setting; dark band: quartiles; light band: "
         f"min to max; thin lines: single seeds. A diverged run counts as +inf from its divergence on; "
-        "the axis ends at twice the largest starting value, so curves leaving it at the top are blowing up.",
+        "the axis ends at twice the largest starting value, so curves leaving it at the top are blowing up."
+        + (
+            f" More than {figures.MAX_OVERLAID} settings: a panel each, the other settings' medians in light grey."
+            if len(order) > figures.MAX_OVERLAID
+            else ""
+        ),
         lambda: figures.convergence_figure(bands(sweep, grouped, metric, figures.MAX_SEED_LINES), label),
     )
     if len(sweep.setting_keys) >= 2:

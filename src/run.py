@@ -63,6 +63,14 @@ def print_predictions(result: RunResult, decimals: int) -> None:
         print(f"| [{','.join(map(number, inputs))}] | {shown} | {', '.join(map(number, targets))} |")
 
 
+def shown_path(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it (``outputs/runs/...``)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> float:
     hydra_config = HydraConfig.get()
@@ -90,7 +98,7 @@ def main(cfg: DictConfig) -> float:
         return job_failed(hydra_config.job.num, overrides, run_dir, error)
     if single:
         print_predictions(result, config.log.decimals)
-        print(f"Run directory: {run_dir}")
+        print(f"Run directory: {shown_path(run_dir)}")
     else:
         report_job(hydra_config.job.num, overrides, result.summary)
     return objective(result.summary, config.objective)

@@ -51,6 +51,14 @@ def test_default_command_prints_like_the_article(tmp_path):
     ):
         assert row == f"| {inputs} | {prediction} | {target} |"
     assert (tmp_path / "run" / "metrics.csv").is_file()
+    assert lines[-1] == f"Run directory: {tmp_path}/run"  # outside the working directory: in full
+
+
+def test_the_run_directory_is_shown_relative_to_where_the_command_ran(tmp_path):
+    done = run_cli("epochs=10", "hydra.run.dir=runs/first", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "Run directory: runs/first"
+    assert (tmp_path / "runs" / "first" / "metrics.csv").is_file()
 
 
 def test_the_article_experiment_is_the_defaults(tmp_path):

@@ -360,6 +360,15 @@ def test_a_sweep_over_three_values_gets_a_row_of_heatmaps_per_value_of_the_third
     np.testing.assert_array_equal(success["optimizer.name=sgd"], [[0, 0, 0], [0, 0, 0], [1, 1, 1]])
 
 
+def test_no_heatmaps_when_a_swept_value_takes_more_values_than_a_grid_can_show(tmp_path):
+    for k, lr in enumerate(np.geomspace(0.01, 10, 13)):
+        for hidden in (2, 4):
+            write_run(tmp_path / f"{k}-{hidden}", values={"lr": float(lr), "hidden": hidden}, loss=[0.6, 0.1])
+    make_report([tmp_path])
+    assert (tmp_path / "report" / "convergence.png").is_file()
+    assert not (tmp_path / "report" / "heatmaps.png").exists()
+
+
 @pytest.mark.parametrize("n_settings, panels", [(8, 1), (9, 9), (13, 13)])
 def test_many_settings_get_a_convergence_panel_each(n_settings, panels):
     from src.report.figures import convergence_figure

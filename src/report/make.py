@@ -119,7 +119,8 @@ class Report:
         self.parts.append(h.figure(png, name.replace("_", " "), caption))
 
 
-MAX_HEATMAP_ROWS = 8
+MAX_HEATMAP_ROWS = 8  # rows of heatmaps, one per combination of the values beyond the two spanning ones
+MAX_HEATMAP_VALUES = 12  # values along a heatmap's side; more (a search's learning rates) make no grid
 
 
 def heatmap_keys(settings: pd.DataFrame, keys: list[str]) -> tuple[list[str], list[str]]:
@@ -294,8 +295,10 @@ def make_report(
         ),
         lambda: figures.convergence_figure(bands(sweep, grouped, metric, figures.MAX_SEED_LINES), label),
     )
+    facets, rows, columns, spanning = [], [], [], []
     if len(sweep.setting_keys) >= 2:
         facets, rows, columns, spanning = heatmap_panels(settings, sweep.setting_keys, metric, what)
+    if facets and max(len(rows), len(columns)) <= MAX_HEATMAP_VALUES:  # a search's values make no grid
         beyond = ""
         if len(facets) > 1:
             beyond = " One row per combination of the other swept values, each column on one colour scale."

@@ -108,17 +108,17 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
         panels = list(figure.subplots(rows, PANEL_COLUMNS, sharex=True, sharey=True, squeeze=False).flat)
         for axes in panels[len(settings) :]:
             axes.set_visible(False)
-    for k, ((setting, band), colour) in enumerate(zip(settings, colours(len(settings)))):
-        label = text(f"{setting}  (median of {len(band.runs)})")
-        if len(panels) == 1:
-            draw_setting(panels[0], band, colour, top, label)
-            continue
-        axes = panels[k]
-        for other, other_band in settings:
-            if other != setting:
-                axes.plot(other_band.epochs, drawable(other_band.quantiles[0.5], top), color=OTHERS, linewidth=0.6)
-        draw_setting(axes, band, "tab:blue", top, None)  # one colour: the panel's title names the setting
-        axes.set_title(text(f"{textwrap.fill(setting, 48)}\n(median of {len(band.runs)})"), fontsize="small")
+    if len(panels) == 1:
+        for (setting, band), colour in zip(settings, colours(len(settings))):
+            draw_setting(panels[0], band, colour, top, text(f"{setting}  (median of {len(band.runs)})"))
+    else:
+        for axes, (setting, band) in zip(panels, settings):
+            for other, other_band in settings:
+                if other != setting:
+                    medians = drawable(other_band.quantiles[0.5], top)
+                    axes.plot(other_band.epochs, medians, color=OTHERS, linewidth=0.6)
+            draw_setting(axes, band, "tab:blue", top, None)  # one colour: the panel's title names the setting
+            axes.set_title(text(f"{textwrap.fill(setting, 48)}\n(median of {len(band.runs)})"), fontsize="small")
     for axes in panels:
         if log_scale:
             axes.set_yscale("log")

@@ -130,9 +130,14 @@ def heatmap_keys(settings: pd.DataFrame, keys: list[str]) -> tuple[list[str], li
     return spanning, [key for key in keys if key not in spanning]
 
 
+def in_sweep_order(value) -> tuple:
+    """Sort key: numbers before words, each in ascending order."""
+    return (isinstance(value, str), value)
+
+
 def sweep_order(values) -> list:
-    """Distinct values, numbers before words, each in ascending order."""
-    return sorted(pd.unique(values), key=lambda v: (isinstance(v, str), v))
+    """Distinct values, in sweep order."""
+    return sorted(pd.unique(values), key=in_sweep_order)
 
 
 def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: str):
@@ -157,7 +162,7 @@ def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: s
         return [("", panels(settings))], rows, columns, [row_key, column_key]
     groups = sorted(
         settings.groupby(facet_keys, sort=False, dropna=False),
-        key=lambda group: [(isinstance(v, str), v) for v in group[0]],
+        key=lambda group: [in_sweep_order(v) for v in group[0]],
     )
     facets = [(", ".join(f"{k}={v}" for k, v in zip(facet_keys, values)), panels(part)) for values, part in groups]
     return facets, rows, columns, [row_key, column_key]

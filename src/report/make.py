@@ -131,8 +131,12 @@ def heatmap_keys(settings: pd.DataFrame, keys: list[str]) -> tuple[list[str], li
 
 
 def in_sweep_order(value) -> tuple:
-    """Sort key: numbers before words, each in ascending order."""
-    return (isinstance(value, str), value)
+    """Sort key: numbers, then words, each in ascending order, then anything else (a missing value)."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return (0, value, "")
+    if isinstance(value, str):
+        return (1, 0, value)
+    return (2, 0, str(value))
 
 
 def sweep_order(values) -> list:

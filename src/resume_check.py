@@ -21,6 +21,7 @@ from .jobs import to_config
 from .tracking import SUMMARY_FILE
 
 SHOWN = 4  # differences named in the paragraph
+NOT_THE_RUNS = ("resume",)  # keys that change nothing in a run (left out of its fingerprint too)
 
 
 class ResumedWithAnotherConfig(HydraException):
@@ -40,6 +41,8 @@ def flat(container, prefix: str = "") -> dict[str, object]:
 def differences(before: dict, now: dict) -> list[str]:
     """``key: before -> now`` for every leaf that differs between two configs."""
     old, new = flat(before), flat(now)
+    for key in NOT_THE_RUNS:
+        old.pop(key, None), new.pop(key, None)
     return [f"{key}: {old.get(key, '(absent)')} -> {new.get(key, '(absent)')}" for key in sorted(old.keys() | new.keys())
             if old.get(key, object()) != new.get(key, object())]  # fmt: skip
 

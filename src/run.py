@@ -30,7 +30,7 @@ from .population import RunResult, population_key, run_population
 from .provenance import code_and_machine
 from .resume_check import check_resumed_runs
 from .tracking import completed_summary, record_error
-from .user_errors import cli, stop_for
+from .user_errors import cli, describe, stop_for
 
 log = logging.getLogger(__name__)
 SRC = Path(__file__).resolve().parent
@@ -102,7 +102,7 @@ def train_jobs(jobs: list[PopulationJob]) -> list[float]:
             config = to_config(job.cfg)
         except (ConfigError, OmegaConfBaseException) as error:  # this job is wrong, not the sweep
             record_error(job.run_dir, error, summary=provenance)
-            outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, error)
+            outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, describe(error) or error)
             continue
         done = completed_summary(job.run_dir, fingerprint(config)) if config.resume else None
         if done is not None:

@@ -164,3 +164,32 @@ def test_two_sweeps_into_one_directory_do_not_mix(tmp_path):
     for job in range(40):
         assert status(tmp_path / str(job))["status"] == "completed"
         assert len((tmp_path / str(job) / "metrics.csv").read_bytes().splitlines()) == 20001
+
+
+@pytest.mark.parametrize("chdir", ["false", "true"])
+def test_job_callbacks_fire_for_every_population_member_in_its_own_directory(tmp_path, chdir):
+    record = tmp_path / "record.jsonl"
+    done = run_cli(
+        "-m", "lr=0.1,0.5,abc", *QUICK, f"hydra.sweep.dir={tmp_path / 'sweep'}", f"hydra.job.chdir={chdir}",
+        "+hydra.job.env_set.PROBE_ENV=set", "+hydra.callbacks.probe._target_=tests.job_probe.JobProbe",
+        f"+hydra.callbacks.probe.record={record}",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # lr=abc is a failed job; the others trained as one population
+    assert "population of 2" in done.stdout
+    lines = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(line["event"], line["num"]) for line in lines] == [("start", 0), ("start", 1), ("start", 2)] + [
+        ("end", 0),
+        ("end", 1),
+        ("end", 2),
+    ]
+    for line in lines:
+        run_dir = str(tmp_path / "sweep" / str(line["num"]))
+        assert line["hydra_config_num"] == line["num"] and line["output_dir"] == run_dir
+        assert line["cwd"] == (run_dir if chdir == "true" else str(REPO))
+    assert all(line["env"] == "set" for line in lines[:3])  # hydra.job.env_set, set around on_job_start
+    ends = lines[3:]
+    assert [line["lr"] for line in ends[:2]] == [0.1, 0.5]
+    assert [line["status"] for line in ends] == ["COMPLETED"] * 3 and ends[2]["value"] == float("inf")
+    assert [line["overrides"][0] for line in ends] == ["lr=0.1", "lr=0.5", "lr=abc"]
+    assert ends[0]["working_dir"] == (str(tmp_path / "sweep" / "0") if chdir == "true" else str(REPO))
+    assert ends[0]["value"] == status(tmp_path / "sweep" / "0")["final"]["loss"]

@@ -100,7 +100,8 @@ def full_config(job: ComposedJob) -> DictConfig:
 
 class JobHooks:
     """``on_job_start`` and ``on_job_end`` for population members, as ``run_job`` calls them: with the
-    job's whole config, ``HydraConfig`` set to it, from the job's working directory."""
+    job's whole config, ``HydraConfig`` set to it, from the job's working directory (``on_job_start``
+    with the job's ``hydra.job.env_set`` set). Nothing is made when no callback has these hooks."""
 
     def __init__(self, hydra_context, task_function, original_cwd: str):
         self.callbacks = hydra_context.callbacks
@@ -121,7 +122,8 @@ class JobHooks:
             HydraConfig.instance().cfg = previous
 
     def start(self, job: ComposedJob) -> None:
-        self._call(job, "on_job_start", task_function=self.task_function)
+        with env_override(job.template.env_set):  # as run_job: the job's hydra.job.env_set, already set
+            self._call(job, "on_job_start", task_function=self.task_function)
 
     def end(self, job: ComposedJob, job_return: JobReturn) -> None:
         self._call(job, "on_job_end", job_return=job_return)

@@ -191,7 +191,8 @@ class BatchedLauncher(Launcher):
         from src.jobs import job_failed, objective, report_job, to_config
         from src.population import population_key, run_population
         from src.provenance import code_and_machine
-        from src.tracking import completed_summary, record_error
+        from src.rundir.reader import completed_summary
+        from src.rundir.writer import record_error
         from src.user_errors import describe
 
         setup_globals()

@@ -17,13 +17,21 @@ import numpy as np
 from . import data as datasets
 from .config import Config, fingerprint, hidden_widths
 from .config import value_of as value
-from .metrics_file import RowWriter
 from .nn.init import InitSpec
 from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
 from .nn.optim import SGD, Adam, Momentum, RMSProp
-from .tracking import RunDirectories, error_message, record_error, save_params, status_of_error, write_traceback
-from .train import MiniBatches, train
+from .rundir.metrics_csv import RowWriter
+from .rundir.writer import (
+    RunDirectories,
+    error_message,
+    record_error,
+    save_params,
+    signals_held,
+    status_of_error,
+    write_traceback,
+)
+from .train import METRICS, MiniBatches, train
 
 
 def population_key(config: Config) -> tuple:
@@ -126,13 +134,15 @@ def run_population(
         )
         starting, failed, params, optimizer = set_up_networks(arch, configs)
     except BaseException as error:  # nothing trained yet: each run is failed, with the reason
-        for run_dir, extra in zip(run_dirs, provenance):
-            record_error(run_dir, error, summary=extra)
+        with signals_held():
+            for run_dir, extra in zip(run_dirs, provenance):
+                record_error(run_dir, error, summary=extra)
         raise
     results = {}
-    for p, error in failed.items():
-        summary = record_error(run_dirs[p], error, summary={"config_sha": fingerprint(configs[p]), **provenance[p]})
-        results[p] = RunResult(Path(run_dirs[p]), summary, error)
+    with signals_held():
+        for p, error in failed.items():
+            summary = record_error(run_dirs[p], error, summary={"config_sha": fingerprint(configs[p]), **provenance[p]})
+            results[p] = RunResult(Path(run_dirs[p]), summary, error)
     if starting:
         trained = train_population(
             data, arch, params, optimizer, [configs[p] for p in starting], [run_dirs[p] for p in starting],
@@ -154,36 +164,49 @@ def train_population(data, arch, params, optimizer, configs, run_dirs, on_chunk,
     initial = {name: array.copy() for name, array in params.items()}
     started = time.perf_counter()
     summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
-    targets = [None if c.objective.target is None else (value(c.objective.metric), c.objective.target) for c in configs]
-    directories = RunDirectories(run_dirs, summaries, first.log.every, epochs - 1, targets)
+    targets = [
+        None
+        if c.objective.target is None
+        else (value(c.objective.metric), c.objective.target, value(c.objective.metric) == "accuracy")
+        for c in configs
+    ]
+    with signals_held():  # every run marked running, or none: a signal waits until they all are
+        directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
     rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
     try:
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
-            rows.write(directories.rows_of_chunk(chunk.epochs, chunk.metrics))
+            rows.write(*directories.rows_of_chunk(chunk.epochs, chunk.metrics))
             last_outputs = chunk.outputs[-1].copy()
             if on_chunk is not None:
                 on_chunk(chunk.epochs, chunk.metrics)
         rows.close()
         wall_time = (time.perf_counter() - started) / len(configs)
         results = []
-        for p, run_dir in enumerate(directories.run_dirs):
-            save_params(run_dir, network(initial, p), network(params, p))
-            diverged = directories.diverged_at[p] >= 0
-            predictions = None if diverged else last_outputs[:, :, p].tolist()
-            summary = directories.finish(
-                p,
-                epochs_planned=epochs,
-                predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},
-                wall_time_s=wall_time,
-                population_size=len(configs),
-            )
-            results.append(RunResult(run_dir, summary))
-    except BaseException as error:  # keep the rows handed over, record every unfinished run's end, re-raise
-        rows.close()
-        for p, run_dir in enumerate(directories.run_dirs):
-            if not directories.finished[p]:
-                write_traceback(run_dir, error)
-                directories.finish(p, status_of_error(error), error=error_message(error))
+        with signals_held():  # a signal now would leave a run marked but not written: it waits
+            for p, run_dir in enumerate(directories.run_dirs):
+                save_params(run_dir, network(initial, p), network(params, p))
+                diverged = directories.diverged_on_disk[p] >= 0
+                summary = directories.finish(
+                    p,
+                    predictions={
+                        "inputs": data.X,
+                        "outputs": None if diverged else last_outputs[:, :, p],
+                        "targets": data.y,
+                    },
+                    epochs_planned=epochs,
+                    wall_time_s=wall_time,
+                    population_size=len(configs),
+                )
+                results.append(RunResult(run_dir, summary))
+    except BaseException as error:  # keep the rows on disk, record every unfinished run's end, re-raise
+        with signals_held():
+            try:
+                rows.close()
+            finally:
+                for p, run_dir in enumerate(directories.run_dirs):
+                    if not directories.finished[p]:
+                        write_traceback(run_dir, error)
+                        directories.finish(p, status_of_error(error), error=error_message(error))
         raise
     return results

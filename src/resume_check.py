@@ -9,7 +9,6 @@ one paragraph naming the job, its directory and the values that differ (from the
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
@@ -18,7 +17,8 @@ from omegaconf import OmegaConf
 
 from .config import fingerprint
 from .jobs import to_config
-from .tracking import SUMMARY_FILE
+from .rundir.layout import CONFIG_FILE
+from .rundir.reader import recorded_config_sha
 
 SHOWN = 4  # differences named in the paragraph
 NOT_THE_RUNS = ("resume",)  # keys that change nothing in a run (left out of its fingerprint too)
@@ -47,13 +47,6 @@ def differences(before: dict, now: dict) -> list[str]:
             if old.get(key, object()) != new.get(key, object())]  # fmt: skip
 
 
-def saved_config_sha(run_dir: Path) -> str | None:
-    try:
-        return json.loads((run_dir / SUMMARY_FILE).read_text()).get("config_sha")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def check_resumed_runs(jobs) -> None:
     """Stop (``ResumedWithAnotherConfig``) when a resumed job's run directory holds a run of another config.
 
@@ -67,10 +60,10 @@ def check_resumed_runs(jobs) -> None:
             config = to_config(job.cfg)
         except Exception:  # a bad config: the job is recorded failed when it runs
             continue
-        sha = saved_config_sha(Path(job.run_dir))
+        sha = recorded_config_sha(Path(job.run_dir))
         if sha is None or sha == fingerprint(config):
             continue
-        saved = Path(job.run_dir) / ".hydra" / "config.yaml"
+        saved = Path(job.run_dir) / CONFIG_FILE
         try:
             before = yaml.safe_load(saved.read_text()) or {}
         except (OSError, yaml.YAMLError):

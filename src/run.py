@@ -8,6 +8,7 @@ Hydra's ``DictConfig`` is seen only here, in ``jobs`` and in the batched launche
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 from collections import defaultdict
@@ -29,7 +30,8 @@ from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, population_key, run_population
 from .provenance import code_and_machine
 from .resume_check import check_resumed_runs
-from .tracking import completed_summary, record_error
+from .rundir.reader import completed_summary, read_predictions
+from .rundir.writer import record_error
 from .user_errors import cli, describe, stop_for
 
 log = logging.getLogger(__name__)
@@ -63,18 +65,24 @@ def number(x: float) -> str:
     return f"{x:g}"
 
 
+PRINTED_ROWS = 16  # a larger table is summed up, and kept whole in the run directory
+
+
 def print_predictions(result: RunResult, decimals: int) -> None:
-    """The article's table: input, predicted output, expected value."""
+    """The article's table: input, predicted output, expected value (its first rows, when long)."""
     summary = result.summary
-    predictions = summary["predictions"]
-    if predictions["outputs"] is None:
+    predictions = read_predictions(result.run_dir, summary)
+    if predictions is None or predictions["outputs"] is None:
         print(f"Diverged at epoch {summary['diverged_at_epoch']}: no predictions.")
         return
     print("| Input | Predicted Output | Expected Value |")
     print("|---|---|---|")
-    for inputs, outputs, targets in zip(predictions["inputs"], predictions["outputs"], predictions["targets"]):
+    rows = zip(predictions["inputs"], predictions["outputs"], predictions["targets"])
+    for inputs, outputs, targets in itertools.islice(rows, PRINTED_ROWS):
         shown = ", ".join(f"{o:.{decimals}f}" for o in outputs)
         print(f"| [{','.join(map(number, inputs))}] | {shown} | {', '.join(map(number, targets))} |")
+    if len(predictions["inputs"]) > PRINTED_ROWS:
+        print(f"... and {len(predictions['inputs']) - PRINTED_ROWS} more rows (solved: {summary.get('solved')}).")
 
 
 def shown_path(path: Path) -> Path:

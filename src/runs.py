@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .report.load import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
+from .report.tables import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
 
 EXAMPLES = """\
 examples:

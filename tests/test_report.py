@@ -1,7 +1,7 @@
 """The report: loader, measures against values worked out by hand, figures, HTML, robustness.
 
 Most tests write small synthetic sweeps into ``tmp_path`` with ``write_run`` (the disk format
-of ``src.tracking``, written by hand), so every number in them is known. The slow ones run a
+of ``src.rundir``, written by hand), so every number in them is known. The slow ones run a
 real sweep as a subprocess.
 """
 
@@ -25,7 +25,6 @@ import yaml
 from src.report import make_report
 from src.report.__main__ import main as report_main
 from src.report.article import ARTICLE_MAE, ARTICLE_PREDICTIONS, article_runs, article_table
-from src.report.load import ReportInputError, load_sweeps
 from src.report.measures import (
     bands,
     column_quantiles,
@@ -35,6 +34,7 @@ from src.report.measures import (
     setting_measures,
 )
 from src.report.surfaces import network_output
+from src.report.tables import ReportInputError, load_sweeps
 
 from .conftest import run_cli
 
@@ -299,13 +299,13 @@ def test_column_quantiles_agree_with_numpy():
 def test_decision_surface_network_matches_a_hand_computed_forward_pass(tmp_path):
     W1, W2 = np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([[2.0], [-1.0]])
     np.savez(tmp_path / "params.npz", W1_final=W1, W2_final=W2, W1_initial=W1, W2_initial=W2)
-    from src.report.surfaces import final_params
+    from src.rundir.reader import read_params
 
     X = np.array([[0.0, 1.0], [2.0, -1.0]])
     sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     expected = sigmoid(np.tanh(X @ W1) @ W2)
     config = {"model.activation": "tanh", "model.output_activation": "sigmoid"}
-    np.testing.assert_allclose(network_output(final_params(tmp_path), config, X), expected)
+    np.testing.assert_allclose(network_output(read_params(tmp_path), config, X), expected)
 
 
 # --------------------------------------------------------------------------- the report

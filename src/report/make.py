@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..tracking import PARAMS_FILE
+from ..rundir.reader import has_params
 from . import figures
 from . import html as h
 from .article import article_runs, article_table
-from .load import STATUSES, Sweep, load_sweeps
 from .measures import DEFAULT_TARGETS, FINISHED, HIGHER_IS_BETTER, bands, run_measures, setting_measures
 from .surfaces import decision_surface, has_two_inputs, representative_run
+from .tables import STATUSES, Sweep, load_sweeps
 
 FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces", "search_trials")
 UNREADABLE_SETTING = "(config unreadable)"
@@ -174,7 +174,7 @@ def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: s
 
 def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str]) -> list[dict]:
     panels = []
-    drawable = runs[[(sweep.run_dir(run) / PARAMS_FILE).is_file() for run in runs.index]]
+    drawable = runs[[has_params(sweep.run_dir(run)) for run in runs.index]]
     for setting in order[:MAX_SURFACES]:
         run = representative_run(drawable[drawable["setting"] == setting])
         if run is None or not has_two_inputs(runs.at[run, "predictions"]):
@@ -270,7 +270,7 @@ def make_report(
     """
     roots = [Path(sweep_dirs)] if isinstance(sweep_dirs, (str, Path)) else [Path(d) for d in sweep_dirs]
     if metric not in DEFAULT_TARGETS:
-        from .load import ReportInputError
+        from .tables import ReportInputError
 
         raise ReportInputError(f"Unknown metric {metric!r}. Allowed: {', '.join(DEFAULT_TARGETS)}.")
     target = DEFAULT_TARGETS[metric] if target is None else float(target)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .load import STATUSES, Sweep, ordered_settings
+from .tables import STATUSES, Sweep, ordered_settings
 
 HIGHER_IS_BETTER = {"accuracy"}
 DEFAULT_TARGETS = {"loss": 0.05, "mae": 0.1, "mse": 0.025, "accuracy": 1.0}

@@ -1,0 +1,219 @@
+"""``metrics.csv``: rows written losslessly and appended whole; read back with the same rules.
+
+The file is a header ``epoch,<metric>,...`` and one row per logged epoch. A float is written
+with at most 17 significant digits, which reads back as exactly the same float. At 10,000
+rows a run, formatting is the cost that matters, so a chunk's rows for the whole population
+are formatted together by array operations (``decimal_text``). Each run's rows of a chunk go
+to its file in a single ``os.write`` on an ``O_APPEND`` descriptor, so a file holds whole
+lines only, whatever stops the process short of kill -9 (or a power loss): Linux copies a
+large write page by page and gives up at a fatal signal, so a run killed during a write may
+end in part of a line. Readers drop such a last part (``whole_lines``), and a resumed run
+writes its file from the start.
+
+For a large population the formatting runs in worker processes ("lanes") while the main
+process trains the next chunk. Run ``p`` always goes to lane ``p % lanes``, and a lane does
+its work in order, so every file still grows chunk after chunk. ``RowWriter.written`` says
+which chunks are on disk, so a run's summary never counts rows still in flight.
+
+Readers take the columns from the header: a run written before a metric was added reads
+as a run without that metric, never as a damaged one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..decimal_text import PAD, join_rows, table_rows
+from .layout import METRICS_FILE, Unreadable
+
+
+@dataclass
+class ChunkRows:
+    """One chunk's rows for a population: network ``p`` appends to ``paths[p]`` a row
+    ``epochs[e], values[:, e, p]`` for every ``e`` with ``kept[p, e]``."""
+
+    paths: list[Path]
+    epochs: np.ndarray
+    values: np.ndarray  # values[c, e, p]
+    kept: np.ndarray  # kept[p, e]
+
+    def members(self, lane: int, lanes: int) -> ChunkRows:
+        """The part of this chunk that lane ``lane`` of ``lanes`` writes: networks ``p % lanes == lane``."""
+        return ChunkRows(
+            self.paths[lane::lanes],
+            self.epochs,
+            self.values[:, :, lane::lanes],
+            self.kept[lane::lanes],
+        )
+
+
+def append_bytes(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` in one ``write`` call: whole lines, unless kill -9 cuts the call short."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        written = os.write(descriptor, data)
+        while written < len(data):  # a regular file takes it all at once; this is for the odd one
+            written += os.write(descriptor, data[written:])
+    finally:
+        os.close(descriptor)
+
+
+ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, small enough for the cache
+
+
+def append_rows(chunk: ChunkRows) -> None:
+    """Append each network's rows of ``chunk`` to its ``metrics.csv``."""
+    kept = chunk.kept
+    counts = kept.sum(axis=1)
+    per_block = max(1, ROWS_PER_BLOCK // max(1, len(chunk.epochs)))
+    for first in range(0, len(chunk.paths), per_block):
+        members = slice(first, first + per_block)
+        network, epoch = np.nonzero(kept[members])  # row by row, network after network
+        network += first
+        values = chunk.values[:, epoch, network]  # values[c, row]
+        if not len(epoch):
+            continue
+        rows = table_rows(chunk.epochs[epoch], list(values))
+        ends = np.cumsum((rows != PAD).sum(axis=1))  # where each row's text ends
+        text = join_rows(rows)
+        start = 0
+        for p, last_row in zip(range(first, first + per_block), np.cumsum(counts[members])):
+            stop = int(ends[last_row - 1]) if last_row else 0
+            if stop > start:
+                append_bytes(chunk.paths[p], text[start:stop])
+            start = stop
+
+
+def _ignore_interrupts() -> None:
+    """Lanes finish the rows they were given; the main process decides when to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class RowWriter:
+    """Appends each chunk's rows to the runs' ``metrics.csv``, inline or in ``lanes`` worker processes.
+
+    ``write(chunk, written)`` calls ``written()`` once every row of the chunk is on disk, and
+    never before: with lanes, one chunk is in flight while the next one trains.
+    """
+
+    def __init__(self, lanes: int = 0):
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.lanes = [ProcessPoolExecutor(1, mp_context=context, initializer=_ignore_interrupts) for _ in range(lanes)]
+        self.in_flight: list[tuple[list[Future], Callable[[], None]]] = []
+
+    def write(self, chunk: ChunkRows, written: Callable[[], None]) -> None:
+        """Append one chunk's rows; with lanes, waits for the previous chunk first (one chunk in flight)."""
+        if not self.lanes:
+            append_rows(chunk)
+            written()
+            return
+        self.wait()
+        futures = [
+            executor.submit(append_rows, chunk.members(lane, len(self.lanes)))
+            for lane, executor in enumerate(self.lanes)
+        ]
+        self.in_flight.append((futures, written))
+
+    def wait(self) -> None:
+        """Block until every row handed over so far is on disk (re-raising a lane's error).
+
+        A chunk leaves the queue only once all of its lanes are done, so a wait cut short by a
+        signal leaves it to the next ``wait`` (or uncounted, if there is none).
+        """
+        while self.in_flight:
+            futures, written = self.in_flight[0]
+            for future in futures:
+                future.result()
+            self.in_flight.pop(0)
+            written()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            for executor in self.lanes:
+                executor.shutdown(wait=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def header_line(columns) -> bytes:
+    """The first line of ``metrics.csv``: ``epoch,<metric>,...``."""
+    return ("epoch," + ",".join(columns) + "\n").encode("ascii")
+
+
+def whole_lines(data: bytes, running: bool) -> bytes:
+    """The bytes of ``metrics.csv`` up to its last newline.
+
+    A last line without its newline was cut off while being written: dropped when the run
+    may still be (or was killed while) writing, a sign of a truncated file otherwise.
+    """
+    if data.endswith(b"\n"):
+        return data
+    if not data and not running:
+        raise Unreadable(f"{METRICS_FILE} is empty")
+    if not running:
+        raise Unreadable(f"{METRICS_FILE} is truncated (its last line is incomplete)")
+    return data[: data.rfind(b"\n") + 1]
+
+
+def columns_of(data: bytes) -> list[str]:
+    """The header's column names: ``epoch`` first, then the metrics the run recorded."""
+    columns = data[: data.find(b"\n")].decode("ascii", "replace").strip().split(",")
+    if columns[0] != "epoch" or len(columns) < 2 or not all(name.isidentifier() for name in columns):
+        raise Unreadable(f"{METRICS_FILE} has the header {','.join(columns)[:80]!r}, not 'epoch,<metric>,...'")
+    return columns
+
+
+def _checked(values: np.ndarray) -> np.ndarray:
+    if not np.isfinite(values).all():
+        raise Unreadable(f"{METRICS_FILE} has empty, missing or non-finite values")
+    if len(values) > 1 and not (np.diff(values[:, 0]) > 0).all():
+        raise Unreadable(f"{METRICS_FILE} has epochs out of order")
+    return values
+
+
+def parse_rows(data: bytes, wanted: list[str]) -> np.ndarray:
+    """Every row of ``metrics.csv`` (whole lines) as floats, one column per name of ``wanted``
+    (``epoch`` first); a metric the run did not record is a column of NaN."""
+    import io
+
+    import pandas as pd  # only readers of whole curves need it
+
+    columns = columns_of(data)
+    present = [name for name in wanted if name in columns]
+    try:  # pandas' C parser: the exact float of every 17-digit text, and fast
+        table = pd.read_csv(io.BytesIO(data), engine="c", usecols=present, dtype="float64")
+    except (ValueError, pd.errors.ParserError) as error:
+        raise Unreadable(f"{METRICS_FILE} has a malformed row ({str(error).splitlines()[0]})") from None
+    _checked(table[present].to_numpy())
+    return np.column_stack(
+        [table[name].to_numpy() if name in columns else np.full(len(table), np.nan) for name in wanted]
+    )
+
+
+def parse_last_row(data: bytes) -> dict[str, float] | None:
+    """The last row of ``metrics.csv`` (whole lines) by column name; ``None`` when only the header is there."""
+    columns = columns_of(data)
+    end_of_header = data.find(b"\n") + 1
+    if len(data) == end_of_header:
+        return None
+    last = data[data.rfind(b"\n", end_of_header - 1, len(data) - 1) + 1 :]
+    fields = last.decode("ascii", "replace").strip().split(",")
+    try:
+        values = np.array([[float(x) for x in fields]])
+    except ValueError:
+        raise Unreadable(f"{METRICS_FILE} has a malformed last row: {last[:80]!r}") from None
+    if values.shape[1] != len(columns):
+        raise Unreadable(f"{METRICS_FILE} has a last row of {values.shape[1]} values, not {len(columns)}")
+    return dict(zip(columns, _checked(values)[0].tolist()))

@@ -123,7 +123,7 @@ def run_population(
     ]
     with signals_held():  # every run marked running, or none: a signal waits until they all are
         directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
-    rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
+    rows = RowWriter(directories.paths, lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
     try:
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):

@@ -135,10 +135,15 @@ def fingerprint(config: Config) -> str:
 
 
 def register() -> None:
-    """Put the schema into Hydra's ConfigStore as ``base_config`` (``conf/config.yaml`` extends it)."""
+    """Put the schema into Hydra's ConfigStore as ``base_config`` (``conf/config.yaml`` extends it), and
+    the resolver ``harness_help`` that ``--help`` reads (``conf/hydra/help/harness.yaml``)."""
     from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    from .choices import help_page
 
     ConfigStore.instance().store(name="base_config", node=Config)
+    OmegaConf.register_new_resolver("harness_help", help_page, replace=True)
 
 
 def hidden_widths(hidden: Any) -> tuple[int, ...]:
@@ -183,20 +188,20 @@ def _refuse_unread(section, group: str, registry: Registry, chosen: str, always_
 def validate_choices(config: Config) -> None:
     """Every component the config names is registered, and every key it sets is one its component reads."""
     m, i, o, d = config.model, config.init, config.optimizer, config.dataset
-    for key, name in (("model.activation", m.activation), ("model.output_activation", m.output_activation)):
-        _require_choice(name, key, ACTIVATIONS)
     _require_choice(i.scheme, "init.scheme", SCHEMES)
-    _require_choice(i.generator, "init.generator", GENERATORS)
-    _require_choice(i.distribution, "init.distribution", DISTRIBUTIONS)
     _require_choice(o.name, "optimizer.name", OPTIMIZERS)
-    _require_choice(config.loss.name, "loss.name", LOSSES)
-    _require_choice(config.loss.reduction, "loss.reduction", REDUCTIONS)
     _require_choice(d.name, "dataset.name", data.DATASETS)
-    _require_choice(config.log.print_metric, "log.print_metric", METRICS)
-    _require_choice(config.objective.metric, "objective.metric", METRICS)
     _refuse_unread(i, "init", SCHEMES, i.scheme, always_read=("scheme", "generator", "seed"))
     _refuse_unread(o, "optimizer", OPTIMIZERS, o.name, always_read=("name",))
     _refuse_unread(d, "dataset", data.DATASETS, d.name, always_read=("name",))
+    for key, name in (("model.activation", m.activation), ("model.output_activation", m.output_activation)):
+        _require_choice(name, key, ACTIVATIONS)
+    _require_choice(i.generator, "init.generator", GENERATORS)
+    _require_choice(i.distribution, "init.distribution", DISTRIBUTIONS)
+    _require_choice(config.loss.name, "loss.name", LOSSES)
+    _require_choice(config.loss.reduction, "loss.reduction", REDUCTIONS)
+    _require_choice(config.log.print_metric, "log.print_metric", METRICS)
+    _require_choice(config.objective.metric, "objective.metric", METRICS)
 
 
 def validate(config: Config) -> Config:

@@ -57,6 +57,9 @@ class Registry(Mapping):
             raise ConfigError(self.key, name, f"one of {', '.join(self)} (the registered {self.kind}s)")
         return self._components[name]
 
+    def __contains__(self, name) -> bool:
+        return name in self._components
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._components)
 

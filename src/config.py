@@ -222,7 +222,8 @@ def validate(config: Config) -> Config:
     _require(config.optimizer.lr > 0, "lr (optimizer.lr)", config.optimizer.lr, positive_number)
     _require(
         0 < config.train.epochs <= MAX_EPOCHS, "epochs (train.epochs)", config.train.epochs,
-        f"an integer from 1 to {MAX_EPOCHS:,} (the harness's limit: a billion epochs take hours and fill a disk)",
+        f"an integer of at least 1 and at most {MAX_EPOCHS:,} (the harness's limit: a billion epochs take hours "
+        f"and fill a disk)",
     )  # fmt: skip
     _require(0 <= config.init.seed <= MAX_SEED, "seed (init.seed)", config.init.seed, seed_range)
     _require(0 <= config.train.shuffle_seed <= MAX_SEED, "train.shuffle_seed", config.train.shuffle_seed, seed_range)

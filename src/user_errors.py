@@ -9,11 +9,13 @@ too, with exit code 130 or 143 (128 + the signal's number), as a shell reports t
 
 from __future__ import annotations
 
+import difflib
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from hydra.core.override_parser.types import Override
@@ -59,6 +61,48 @@ def _bad_group_choice(error: BaseException) -> str | None:
     return f"Invalid choice of a config group: {_first_line(str(error))}. Allowed: {allowed}."
 
 
+def known_keys() -> list[str]:
+    """Every key of the config, dotted: ``lr``, ..., ``model``, ``model.hidden``, ..., ``resume``."""
+    from .config import Config
+
+    def keys_of(section, prefix: str) -> list[str]:
+        found = []
+        for entry in fields(section):
+            key, value = prefix + entry.name, getattr(section, entry.name)
+            found.append(key)
+            if is_dataclass(value):
+                found += keys_of(value, key + ".")
+        return found
+
+    return keys_of(Config(), "")
+
+
+def nearest_keys(key: str, known: list[str]) -> list[str]:
+    """The known keys closest to a mistyped one: those ending in it (``eps`` -> ``optimizer.eps``), else the
+    closest by whole key (``lrr`` -> ``lr``), else by last part (``betta1`` -> ``optimizer.beta1``)."""
+
+    def similarity(a: str, b: str) -> float:
+        return difflib.SequenceMatcher(None, a, b).ratio()
+
+    last = key.rsplit(".", 1)[-1]
+    ending = [k for k in known if k.rsplit(".", 1)[-1] == last]
+    if ending:
+        return ending[:3]
+    for score, cutoff in ((lambda k: similarity(key, k), 0.6), (lambda k: similarity(last, k.rsplit(".", 1)[-1]), 0.75)):
+        scores = {k: score(k) for k in known}
+        best = max(scores.values(), default=0.0)
+        if best >= cutoff:
+            return [k for k in known if scores[k] >= best - 0.02][:3]
+    return []
+
+
+def _unknown_key(key: str) -> str:
+    where = "--cfg hydra" if key.startswith("hydra.") else "--cfg job"
+    close = [] if key.startswith("hydra.") else nearest_keys(key, known_keys())
+    guess = f" Did you mean {' or '.join(f'`{k}`' for k in close)}?" if close else ""
+    return f"Unknown key '{key}': the config has no such entry.{guess} Every key is listed by `python -m src.run {where}`."
+
+
 def describe(error: BaseException) -> str | None:
     """One paragraph for an error the user caused, or ``None`` for anything else (a bug)."""
     if isinstance(error, ConfigError):
@@ -76,11 +120,7 @@ def describe(error: BaseException) -> str | None:
     if isinstance(error, HydraException) and isinstance(cause, OmegaConfBaseException):
         first = _first_line(str(error))
         if first.startswith("Could not override"):
-            key = first.split("'")[1]
-            return (
-                f"Unknown key '{key}': the config has no such entry. Check its spelling with "
-                f"`python -m src.run --cfg job`, or add a new key with '+{key}=...'."
-            )
+            return _unknown_key(first.split("'")[1])
         return _omegaconf_paragraph(cause)
     if isinstance(error, HydraException):
         return " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())

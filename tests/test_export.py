@@ -20,7 +20,8 @@ def sweeps(tmp_path):
     """Two sweeps: ``two_settings`` (seven runs of every status) and one more run with tags and notes."""
     first = two_settings(tmp_path / "sweeps" / "first")
     second = tmp_path / "sweeps" / "second"
-    write_run(second / "0", values={"lr": 1.0, "hidden": 8, "seed": 4, "model.bias": True}, loss=[0.7, 0.2, 0.01])
+    write_run(second / "0", values={"lr": 1.0, "hidden": 8, "seed": 4, "model.bias": True, "tags": ["best"],
+                                    "notes": "the one to beat"}, loss=[0.7, 0.2, 0.01])  # fmt: skip
     return first, second
 
 
@@ -100,6 +101,9 @@ def test_mlflow_round_trip(sweeps, tmp_path, capsys, monkeypatch):
     bias = table.set_index("tags.mlflow.runName")["params.model.bias"]
     assert bias["second/0"] == "true" and bias["first/0"] == "false"
     assert pd.notna(table["start_time"]).all()
+    labelled = table.set_index("tags.mlflow.runName").loc["second/0"]
+    assert labelled["tags.best"] == "" and labelled["tags.mlflow.note.content"] == "the one to beat"
+    assert "params.tags" not in table.columns and "params.notes" not in table.columns
 
 
 @pytest.mark.parametrize(

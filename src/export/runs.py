@@ -8,7 +8,6 @@ the folder that holds the sweeps given (``10-00-00/3`` for job 3 of the sweep
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..report.api import FIRST, LAST, Paths, as_roots, load_curves, load_runs
+from ..tags import tags_of
 from ..train import METRICS
 
 # Columns of ``load_runs`` that are not config values (the seed is one).
@@ -52,16 +52,6 @@ def seconds(text) -> float | None:
         return datetime.fromisoformat(text).timestamp()
     except (TypeError, ValueError):
         return None
-
-
-def tags_of(value) -> list[str]:
-    """The config's ``tags`` (stored by the loader as JSON text, ``["baseline", "a"]``) as a list."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return [value]
-    return [str(tag) for tag in value] if isinstance(value, list) else []
 
 
 def exported_runs(paths: Paths) -> list[ExportedRun]:

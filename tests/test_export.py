@@ -51,7 +51,10 @@ def test_tensorboard_round_trip(sweeps, tmp_path, capsys):
     export(capsys, "tensorboard", sweeps, out)
     experiment = EventAccumulator(str(out)).Reload()
     content = experiment.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG]
-    columns = {info.name: info.type for info in metadata.parse_experiment_plugin_data(content).hparam_infos}
+    infos = metadata.parse_experiment_plugin_data(content).hparam_infos
+    columns = {info.name: info.type for info in infos}
+    assert {info.name for info in infos if info.differs} == {"lr", "hidden", "seed", "model.bias", "init.seed",
+                                                              "optimizer.lr", "model.hidden", "train.shuffle_seed"}
     assert columns["lr"] == api_pb2.DATA_TYPE_FLOAT64 and columns["model.bias"] == api_pb2.DATA_TYPE_BOOL
     assert columns["model.activation"] == api_pb2.DATA_TYPE_STRING
     for name, (status, lr, hidden, seed, loss) in EXPECTED.items():

@@ -50,6 +50,11 @@ def data_type(values: list) -> int:
     return api_pb2.DATA_TYPE_STRING
 
 
+def differs(runs: list[ExportedRun], key: str) -> bool:
+    """Whether ``key`` has more than one value across ``runs`` (the HParams view shows those first)."""
+    return len({repr(run.params.get(key)) for run in runs}) > 1
+
+
 def set_value(hparams, key: str, value, kind: int) -> None:
     if kind == api_pb2.DATA_TYPE_BOOL:
         hparams[key].bool_value = value
@@ -66,7 +71,7 @@ def write_tensorboard(runs: list[ExportedRun], out: Path) -> None:
     created = min((run.started_at for run in runs if run.started_at is not None), default=0.0)
     experiment = api_pb2.Experiment(
         time_created_secs=created,
-        hparam_infos=[api_pb2.HParamInfo(name=key, type=kinds[key]) for key in keys],
+        hparam_infos=[api_pb2.HParamInfo(name=key, type=kinds[key], differs=differs(runs, key)) for key in keys],
         metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=metric)) for metric in METRICS],
     )
     writer = EventFileWriter(str(out))

@@ -116,6 +116,7 @@ def test_mlflow_round_trip(sweeps, tmp_path, capsys, monkeypatch):
         (["tensorboard", "{tmp}/nowhere", "--out", "{tmp}/o"], "No such directory: {tmp}/nowhere."),
         (["mlflow", "{sweep}", "--out", "{sweep}"], "already holds files"),
         (["mlflow", "{sweep}", "--out", "{sweep}/0/summary.json"], "is a file"),
+        (["tensorboard", "{sweep}", "--out", "{tmp}/o", "--every", "0"], "--every 0: give a positive integer"),
     ],
 )
 def test_bad_input_is_one_paragraph_and_exit_2(sweeps, tmp_path, capsys, args, message):
@@ -126,3 +127,13 @@ def test_bad_input_is_one_paragraph_and_exit_2(sweeps, tmp_path, capsys, args, m
     assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert message.format(tmp=tmp_path) in err
     assert not (tmp_path / "o").exists()
+
+
+def test_every_nth_epoch_and_the_last(sweeps, tmp_path, capsys):
+    pytest.importorskip("tensorboard", reason="the export extra is not installed: pip install -e '.[export]'")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert main(["tensorboard", str(sweeps[0]), "--out", str(tmp_path / "tb"), "--every", "2"]) == 0
+    run = EventAccumulator(str(tmp_path / "tb" / "first" / "0")).Reload()
+    assert [s.step for s in run.Scalars("loss")] == [0, 2, 3]  # epochs 0 and 2, and the last
+    assert [s.step for s in run.Scalars("mse")] == [0, 2, 3]

@@ -54,8 +54,11 @@ def seconds(text) -> float | None:
         return None
 
 
-def exported_runs(paths: Paths) -> list[ExportedRun]:
-    """Every run below ``paths``, with all its curves; raises ``ReportInputError`` as the API does."""
+def exported_runs(paths: Paths, every: int = 1) -> list[ExportedRun]:
+    """Every run below ``paths``, with its curves (every ``every``-th logged epoch and the last one).
+
+    Raises ``ReportInputError`` as the API does.
+    """
     roots = as_roots(paths)
     runs = load_runs(roots)
     curves = load_curves(roots)
@@ -71,7 +74,9 @@ def exported_runs(paths: Paths) -> list[ExportedRun]:
         if block is not None:
             for metric in METRICS:
                 rows = block[block["metric"] == metric]
-                series[metric] = (rows["epoch"].to_numpy(), rows["value"].to_numpy())
+                epochs, values = rows["epoch"].to_numpy(), rows["value"].to_numpy()
+                kept = (np.arange(len(epochs)) % every == 0) | (np.arange(len(epochs)) == len(epochs) - 1)
+                series[metric] = (epochs[kept], values[kept])
         exported.append(
             ExportedRun(
                 name=str(path.resolve().relative_to(base)),

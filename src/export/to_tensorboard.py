@@ -24,6 +24,8 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from ..train import METRICS
 from .runs import ExportedRun
 
+QUEUE = 100_000  # events the writer's thread may hold: a short queue makes each event wait for the disk
+
 SESSION_STATUS = {
     "completed": api_pb2.STATUS_SUCCESS,
     "diverged": api_pb2.STATUS_FAILURE,
@@ -79,16 +81,17 @@ def write_tensorboard(runs: list[ExportedRun], out: Path) -> None:
     writer.close()
     for run in runs:
         start = run.started_at or 0.0
-        writer = EventFileWriter(str(out / run.name))
+        writer = EventFileWriter(str(out / run.name), max_queue_size=QUEUE, flush_secs=3600)
         session = plugin_data_pb2.SessionStartInfo(group_name=run.name, start_time_secs=start)
         for key, value in run.params.items():
             set_value(session.hparams, key, value, kinds[key])
         writer.add_event(hparams_event(metadata.SESSION_START_INFO_TAG, start, session_start_info=session))
-        last_epoch = max((int(epochs[-1]) for epochs, _ in run.curves.values() if len(epochs)), default=0)
-        for metric, (epochs, values) in run.curves.items():
-            for epoch, value in zip(epochs.tolist(), values.tolist()):
-                when = start + (run.wall_time_s or 0.0) * epoch / max(last_epoch, 1)
-                summary = Summary(value=[Summary.Value(tag=metric, simple_value=value)])
+        if run.curves:  # one event per epoch, holding every metric
+            epochs = next(iter(run.curves.values()))[0].tolist()
+            columns = [(metric, values.tolist()) for metric, (_, values) in run.curves.items()]
+            for i, epoch in enumerate(epochs):
+                when = start + (run.wall_time_s or 0.0) * epoch / max(epochs[-1], 1)
+                summary = Summary(value=[Summary.Value(tag=metric, simple_value=values[i]) for metric, values in columns])
                 writer.add_event(Event(wall_time=when, step=epoch, summary=summary))
         end = plugin_data_pb2.SessionEndInfo(
             status=SESSION_STATUS.get(run.status, api_pb2.STATUS_UNKNOWN),

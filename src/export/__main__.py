@@ -15,13 +15,14 @@ from ..report.load import ReportInputError
 
 FORMATS = {
     "tensorboard": "TensorBoard event files: tensorboard --logdir DIR",
-    "mlflow": "a local MLflow file store: mlflow ui --backend-store-uri DIR",
+    "mlflow": "a local MLflow file store, read with MLFLOW_ALLOW_FILE_STORE=true (mlflow.search_runs; "
+    "mlflow ui --backend-store-uri DIR with the full mlflow package)",
 }
 EXAMPLES = """\
 examples:
   python -m src.export tensorboard outputs/sweeps/X --out tb/     then: tensorboard --logdir tb/
   python -m src.export mlflow outputs/sweeps/X outputs/sweeps/Y --out mlruns/
-                                                                 then: mlflow ui --backend-store-uri mlruns/
+      then: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri mlruns/   (pip install mlflow)
 """
 
 

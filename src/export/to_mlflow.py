@@ -5,7 +5,7 @@
                                    tags/...      the harness's status and directory, the run's tags
                                    meta.yaml     its name, status, start and end
 
-``mlflow ui --backend-store-uri <out>`` shows it; ``mlflow.search_runs`` reads it with the
+``mlflow ui --backend-store-uri <out>`` shows it (the full ``mlflow`` package has the UI); ``mlflow.search_runs`` reads it with the
 tracking URI ``file://<out>``. MLflow 3 keeps its file store in maintenance mode and opens one
 only with the environment variable ``MLFLOW_ALLOW_FILE_STORE=true`` (set here for the writing;
 a reader sets it too, or moves the store into a database with ``mlflow migrate-filestore``). Metrics keep their full 64-bit values. MLflow has fewer

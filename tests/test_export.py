@@ -6,6 +6,8 @@ loss, and its params; skipped, with the reason, where the extra is not installed
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -137,3 +139,15 @@ def test_every_nth_epoch_and_the_last(sweeps, tmp_path, capsys):
     run = EventAccumulator(str(tmp_path / "tb" / "first" / "0")).Reload()
     assert [s.step for s in run.Scalars("loss")] == [0, 2, 3]  # epochs 0 and 2, and the last
     assert [s.step for s in run.Scalars("mse")] == [0, 2, 3]
+
+
+@pytest.mark.parametrize("fmt, module", [("tensorboard", "tensorboard"), ("mlflow", "mlflow")])
+def test_without_the_extra_the_command_says_how_to_install_it(sweeps, tmp_path, capsys, monkeypatch, fmt, module):
+    for name in [name for name in sys.modules if name.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, f"src.export.to_{fmt}", raising=False)
+    assert main([fmt, str(sweeps[1]), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"The {fmt} exporter needs the export extra" in err
+    assert "pip install -e '.[export]'" in err and not (tmp_path / "o").exists()

@@ -13,7 +13,8 @@ numbers as ``load_curves``' ``run`` column for the same directories):
 
 * ``path``, ``status``, ``setting`` (the varying values other than the seed), ``seed``;
 * every config value as a column under its dotted name (``lr``, ``model.activation``,
-  ``optimizer.lr``, ...; a list such as ``hidden: [8, 4]`` as its text ``[8, 4]``);
+  ``optimizer.lr``, ...; a list such as ``hidden: [8, 4]`` as its text ``[8, 4]``, so
+  ``tags`` reads ``["baseline", "wide"]``: ``runs[runs["tags"].str.contains('"wide"', na=False)]``);
 * ``final_loss``, ``final_mae``, ``final_mse``, ``final_accuracy`` (the summary's, or the last
   row on disk for a run that has not ended), ``solved`` (every final prediction on the right
   side of 0.5), ``epochs_to_target`` (the first epoch with ``metric`` below ``target``;

@@ -169,7 +169,7 @@ class Config:
 
 
 def fingerprint(config: Config) -> str:
-    """A short hash of everything that shapes a run's numbers (not ``resume``, ``tags``, ``notes``), to recognise it again."""
+    """A short hash of everything that shapes a run's numbers (not ``resume``, nor the labels), to recognise it again."""
     values = asdict(config)
     for label in ("resume", "tags", "notes"):
         values.pop(label)

@@ -124,12 +124,15 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     resume: bool = False  # in a sweep: skip every job whose run directory holds a completed run
+    tags: list[str] = field(default_factory=list)  # labels for the catalog's --tag, the report, the exporters
+    notes: str = ""  # a free text about the run, kept in its summary
 
 
 def fingerprint(config: Config) -> str:
-    """A short hash of everything that shapes a run's numbers (not ``resume``), to recognise it again."""
+    """A short hash of everything that shapes a run's numbers (not ``resume``, nor the labels), to recognise it again."""
     values = asdict(config)
-    values.pop("resume")
+    for label in ("resume", "tags", "notes"):
+        values.pop(label)
     text = json.dumps(values, sort_keys=True, default=value_of)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -110,7 +110,10 @@ def run_population(
 
     initial = {name: array.copy() for name, array in params.items()}
     started = time.perf_counter()
-    summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
+    summaries = [
+        {"seed": c.init.seed, "config_sha": fingerprint(c), "tags": list(c.tags), "notes": c.notes, **extra}
+        for c, extra in zip(configs, provenance)
+    ]
     targets = [
         None
         if c.objective.target is None

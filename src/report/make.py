@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..rundir.reader import has_params
+from ..tags import with_labels
 from . import figures
 from . import html as h
 from .article import article_runs, article_table
@@ -280,7 +281,7 @@ def make_report(
     for name in FIGURES:  # figures of an earlier report that this one may not draw
         (out / f"{name}.png").unlink(missing_ok=True)
 
-    runs = run_measures(sweep, metric, target)
+    runs = with_labels(run_measures(sweep, metric, target), sweep.config, before="problem")  # tags, notes
     grouped = runs[runs["setting"] != UNREADABLE_SETTING]
     settings = setting_measures(grouped, sweep.setting_keys, metric)
     order = list(settings.index)

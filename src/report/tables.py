@@ -28,8 +28,10 @@ from ..train import METRICS
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
 
 SEED_KEYS = ("seed", "init.seed", "train.shuffle_seed")
-# Keys that change what is printed or when it is written, never what is learned.
-NOT_RESULT_KEYS = ("report.auto", "log.print_every", "log.print_metric", "log.decimals", "log.chunk_epochs")
+# Keys that change what is printed or when it is written, or label a run, never what is learned.
+NOT_RESULT_KEYS = (
+    "report.auto", "log.print_every", "log.print_metric", "log.decimals", "log.chunk_epochs", "tags", "notes",
+)  # fmt: skip
 
 
 # The directories or the metric asked for give nothing to report: one paragraph, no traceback.

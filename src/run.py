@@ -8,8 +8,18 @@ Hydra's ``DictConfig`` is seen only here, in ``jobs`` and in the batched launche
 
 from __future__ import annotations
 
-import itertools
+import signal
 import sys
+
+
+def _quit_quietly(signum, frame):
+    sys.exit(128 + signum)
+
+
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _quit_quietly)  # Ctrl-C while starting up: nothing begun, nothing to mark
+
+import itertools
 from pathlib import Path
 
 import hydra

@@ -160,6 +160,8 @@ def stop_for(error: Exception) -> None:
 def cli(entry_point: Callable[[], object]) -> None:
     """Run a Hydra entry point; a user's error ends in one paragraph on stderr and exit code 2."""
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends a run like Ctrl-C: marked interrupted
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # Ctrl-C, from here on: runs marked interrupted
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     global _SHOW_TRACEBACKS
     wants_traceback = _SHOW_TRACEBACKS = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph

@@ -38,7 +38,7 @@ from .population import RunResult, run_population
 from .provenance import code_and_machine
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
-from .user_errors import cli, stop_for
+from .user_errors import cli, note_sweep, stop_for
 
 register()
 register_experiments()
@@ -95,6 +95,8 @@ def main(cfg: DictConfig) -> float:
     run_dir = Path(hydra_config.runtime.output_dir)
     single = hydra_config.mode == RunMode.RUN
     overrides = list(hydra_config.overrides.task)
+    if not single:
+        note_sweep(hydra_config.sweep.dir)
     provenance = {**code_and_machine(), "overrides": overrides}
     try:
         config = to_config(cfg)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
 import signal
 import sys
 import traceback
@@ -137,12 +138,36 @@ def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
     """End an interrupted entry point in one line, with the shell's code for the signal (130 or 143)."""
     name = str(interruption).removeprefix("signal ") or "SIGINT"
     number = getattr(signal, name, signal.SIGINT)
+    command = resume_command()
+    then = (
+        f"finish the sweep with:\n  {command}"
+        if command
+        else "a sweep is finished by running it again into its directory (hydra.sweep.dir=...) with resume=true."
+    )
     print(
-        f"Interrupted ({name}): the runs in progress are marked interrupted in their summary.json; "
-        f"a sweep is finished by running it again into its directory (hydra.sweep.dir=...) with resume=true.",
+        f"\nInterrupted ({name}): the runs in progress are marked interrupted in their summary.json; {then}",
         file=sys.stderr,
     )
     sys.exit(128 + int(number))
+
+
+_sweep_dir: str | None = None  # the directory of the sweep this process runs, once it has begun
+
+
+def note_sweep(sweep_dir) -> None:
+    """Remember the sweep's directory, for the resume command an interruption prints."""
+    global _sweep_dir
+    _sweep_dir = str(sweep_dir)
+
+
+def resume_command() -> str | None:
+    """The command that finishes the interrupted sweep, ready to paste; ``None`` outside a sweep."""
+    if _sweep_dir is None:
+        return None
+    from .provenance import command_line
+
+    kept = [arg for arg in shlex.split(command_line()) if not arg.startswith(("hydra.sweep.dir=", "resume="))]
+    return shlex.join([*kept, f"hydra.sweep.dir={_sweep_dir}", "resume=true"])
 
 
 _SHOW_TRACEBACKS = False  # set by cli: HYDRA_FULL_ERROR=1 was asked for

@@ -194,11 +194,12 @@ class BatchedLauncher(Launcher):
         from src.provenance import code_and_machine
         from src.rundir.reader import completed_summary
         from src.rundir.writer import record_error
-        from src.user_errors import describe
+        from src.user_errors import describe, note_sweep
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        note_sweep(self.config.hydra.sweep.dir)
         log.info(f"Launching {len(job_overrides)} jobs as populations")
         jobs = self.compose([list(o) for o in job_overrides], initial_job_idx, to_config)
 

@@ -383,7 +383,7 @@ def test_many_settings_get_a_convergence_panel_each(n_settings, panels):
     shown = [axes for axes in figure.axes if axes.get_visible()]
     assert len(shown) == panels
     if panels > 1:  # each panel names its setting; the others' medians are drawn in it too
-        assert [axes.get_title().split("\n")[0] for axes in shown] == list(curves)
+        assert [axes.get_title().split("  (median")[0] for axes in shown] == list(curves)
         assert all(len(axes.get_lines()) == n_settings for axes in shown)
 
 

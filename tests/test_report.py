@@ -451,3 +451,105 @@ def test_a_sweep_with_a_failed_job_still_gets_its_report_and_auto_false_turns_it
     done = run_cli("-m", "lr=0.5", "epochs=50", "report.auto=false", f"hydra.sweep.dir={tmp_path}/off")
     assert done.returncode == 0 and "Report:" not in done.stdout
     assert not (tmp_path / "off" / "report").exists()
+
+
+# --------------------------------------------------------------------------- every statement true
+
+
+def shared_section(page: str) -> str:
+    return page.split('id="configuration-shared-by-every-run"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_swept_key_is_never_shared_configuration(tmp_path):
+    from src.report.make import shared_configuration
+
+    for k, (lr, hidden) in enumerate([(0.1, 2), (0.1, 4), (0.5, 2), (0.5, 4)]):
+        write_run(tmp_path / str(k), values={"lr": lr, "hidden": hidden, "seed": k}, loss=[0.6, 0.1])
+    sweep = load_sweeps([tmp_path], metrics=())
+    shared = shared_configuration(sweep.config)
+    for key in ("lr", "hidden", "seed", "model.hidden", "optimizer.lr", "init.seed", "train.shuffle_seed"):
+        assert key not in shared, key  # each differs between runs, though only lr, hidden, seed were named
+    assert shared["model.activation"] == "sigmoid" and shared["loss.name"] == "half_squared_error"
+    section = shared_section(make_report([tmp_path]).read_text())
+    assert "model.activation" in section and "optimizer.lr" not in section and "model.hidden" not in section
+
+
+@pytest.mark.parametrize(
+    "k, n, text",
+    [(997, 1000, "997/1000 (99.7%)"), (999_999, 1_000_000, "999999/1000000 (99.9999%)"), (1, 1000, "1/1000 (0.1%)"),
+     (1000, 1000, "1000/1000 (100%)"), (0, 7, "0/7 (0%)"), (2, 3, "2/3 (67%)")],
+)  # fmt: skip
+def test_a_rate_is_never_rounded_to_100_or_0_percent_unless_exact(k, n, text):
+    from src.report.measures import rate_text
+
+    assert rate_text(k, n) == text
+
+
+def test_199_of_200_solved_shows_as_such_in_the_summary_the_table_and_the_heatmap(tmp_path):
+    from src.report.make import heatmap_panels
+
+    for seed in range(200):
+        write_run(tmp_path / f"a{seed}", values={"lr": 0.5, "hidden": 2, "seed": seed}, loss=[0.6, 0.01],
+                  outputs=NOT_SOLVING if seed == 7 else SOLVING)  # fmt: skip
+    for k, (lr, hidden) in enumerate([(0.5, 4), (1.0, 2), (1.0, 4)]):
+        for seed in range(2):
+            write_run(tmp_path / f"b{k}-{seed}", values={"lr": lr, "hidden": hidden, "seed": seed}, loss=[0.6, 0.3],
+                      outputs=NOT_SOLVING)  # fmt: skip
+    page = make_report([tmp_path]).read_text()
+    summary = page.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "Most reliable: lr=0.5, hidden=2, 199/200 (99.5%) of its finished runs solved" in summary
+    assert "100%" not in page.split('id="settings"', 1)[1].split("</section>", 1)[0]
+    settings = pd.read_csv(tmp_path / "report" / "settings.csv", index_col="setting")
+    facets, *_ = heatmap_panels(settings, ["lr", "hidden"], "loss", "loss < 0.05")
+    cells = facets[0][1][2][4]
+    assert cells[0][0] == "199/200\n99.5%" and cells[0][1] == "0/2\n0%"
+
+
+def test_one_seed_settings_are_not_ranked_on_reliability(tmp_path):
+    from src.report.figures import convergence_figure
+    from src.report.measures import bands
+
+    for k, lr in enumerate((0.1, 0.5, 1.0)):
+        write_run(tmp_path / "one" / str(k), values={"lr": lr}, loss=[0.6, 0.1 / (k + 1)])
+    page = make_report([tmp_path / "one"]).read_text()
+    assert "Most reliable" not in page and "none is ranked on reliability" in page
+    sweep = load_sweeps([tmp_path / "one"], metrics=("loss",))
+    figure = convergence_figure(bands(sweep, run_measures(sweep, "loss", 0.05), "loss"), "loss")
+    assert "across seeds" not in figure.get_suptitle() and "one seed per setting" in figure.get_suptitle()
+    # beside settings of several seeds, a lucky single seed (1/1) is still not the most reliable
+    write_run(tmp_path / "mixed" / "single", values={"lr": 2.0}, loss=[0.6, 0.01])
+    for seed in range(3):
+        write_run(tmp_path / "mixed" / f"m{seed}", values={"lr": 0.5, "seed": seed}, loss=[0.6, 0.02],
+                  outputs=NOT_SOLVING if seed == 0 else SOLVING)  # fmt: skip
+    page = make_report([tmp_path / "mixed"]).read_text()
+    assert "Most reliable: lr=0.5, 2/3 (67%)" in page
+    assert "1 setting(s) have one finished run only and are not ranked on reliability" in page
+
+
+DAMAGED_PREDICTIONS = {
+    "no targets": {"inputs": XOR_INPUTS, "outputs": [[o] for o in SOLVING]},
+    "targets null": {"inputs": XOR_INPUTS, "outputs": [[o] for o in SOLVING], "targets": None},
+    "strings": {"inputs": XOR_INPUTS, "outputs": [["high"], ["low"], ["x"], ["y"]], "targets": XOR_TARGETS},
+    "ragged": {"inputs": [[0, 0], [1]], "outputs": [[0.1], [0.9, 0.2], [0.9], [0.1]], "targets": XOR_TARGETS},
+    "shapes differ": {"inputs": XOR_INPUTS, "outputs": [0.1, 0.9], "targets": XOR_TARGETS},
+    "nested mapping": {"inputs": XOR_INPUTS, "outputs": {"a": 1}, "targets": XOR_TARGETS},
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_PREDICTIONS)
+def test_a_damaged_summary_leaves_a_report_and_is_named_in_a_warning(tmp_path, case, capsys):
+    params = {"W1_final": np.ones((2, 4)), "W2_final": np.ones((4, 1))}
+    for seed in range(3):
+        run = write_run(tmp_path / str(seed), values={"seed": seed}, loss=[0.6, 0.01])
+        np.savez(run / "params.npz", **params)
+    damaged = tmp_path / "1"
+    summary = json.loads((damaged / "summary.json").read_text())
+    summary["predictions"] = DAMAGED_PREDICTIONS[case]
+    (damaged / "summary.json").write_text(json.dumps(summary))
+    page = make_report([tmp_path]).read_text()
+    assert f"Run {damaged}: summary.json: its predictions" in page
+    assert f"Run {damaged}" in capsys.readouterr().err
+    settings = pd.read_csv(tmp_path / "report" / "settings.csv")
+    assert (settings.loc[0, "solved"], settings.loc[0, "checked"]) == (2, 2)  # the damaged run is left out
+    assert "2/2 (100%)" in page
+    assert (tmp_path / "report" / "convergence.png").is_file()

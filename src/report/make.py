@@ -161,6 +161,8 @@ def settings_shown(settings: pd.DataFrame, metric: str) -> pd.DataFrame:
     shown[f"final {metric} (max)"] = settings[f"final_{metric}_max"]
     shown["epochs to target (q1)"] = settings["epochs_to_target_q1"]
     shown["epochs to target (q3)"] = settings["epochs_to_target_q3"]
+    if (settings["finished"] <= 1).all():  # one seed each: min, max and quartiles repeat the median
+        shown = shown.drop(columns=[c for c in shown if c.endswith(("(min)", "(max)", "(q1)", "(q3)"))])
     shown["runs"] = settings["runs"]
     for status in STATUSES:
         if settings[status].any():
@@ -470,7 +472,7 @@ def make_report(
                     "it (median and quartiles q1, q3). A status no run has gets no column; settings.csv has them all.",
                     "note",
                 ),
-                h.table(settings_shown(settings, metric), key_columns=4),
+                h.table(settings_shown(settings, metric), key_columns=3),
             ],
         ),
         ("Figures", [*report.parts, *(h.paragraph(p, "bad") for p in report.problems)]),

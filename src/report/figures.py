@@ -32,7 +32,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from .measures import Bands
 
@@ -85,10 +85,14 @@ def drawable(values: np.ndarray, top: float) -> np.ndarray:
 
 
 def axis_top(bands: dict[str, Bands]) -> float:
-    """Twice the largest value at the first epoch: curves that leave the plot at the top are blowing up."""
+    """The largest value drawn, but at most twice the largest at the first epoch: curves that leave the
+    plot at the top are blowing up, and no space is left empty above the others."""
     starts = [b.quantiles[1.0][0] for b in bands.values() if len(b.epochs)]
     starts = [v for v in starts if np.isfinite(v) and v > 0]
-    return 2 * max(starts) if starts else 1.0
+    if not starts:
+        return 1.0
+    largest = max(np.max(b.quantiles[1.0], initial=0.0, where=np.isfinite(b.quantiles[1.0])) for b in bands.values())
+    return min(2 * max(starts), 1.05 * largest) if largest > 0 else 2 * max(starts)
 
 
 MAX_POINTS = 1500  # points drawn per curve: a panel is a few hundred pixels wide
@@ -133,11 +137,12 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
     overlaid = len(settings) <= MAX_OVERLAID
     detail = not one_seed and (not overlaid or len(settings) <= MAX_DETAILED)
     if overlaid:
+        names = [textwrap.fill(s, 44) + ("" if one_seed else f"  (median of {len(b.runs)})") for s, b in settings]
+        legend = max(len(line) for name in [*names, "single seeds (up to 50 per setting)"] for line in name.split("\n"))
         figure = Figure(figsize=(11, 5.2))
-        margins(figure, left=0.9, right=3.9, top=0.45, bottom=0.6)
+        margins(figure, left=0.9, right=0.5 + 0.068 * legend, top=0.45, bottom=0.6)  # the legend's width
         panels = [figure.add_subplot()]
-        for (setting, band), colour in zip(settings, colours(len(settings))):
-            name = textwrap.fill(setting, 44) + ("" if one_seed else f"  (median of {len(band.runs)})")
+        for (_, band), name, colour in zip(settings, names, colours(len(settings))):
             draw_setting(panels[0], band, colour, top, text(name), detail)
     else:
         rows = -(-len(settings) // PANEL_COLUMNS)
@@ -158,6 +163,8 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
     for axes in panels:
         if log_scale:
             axes.set_yscale("log")
+            axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 0.01, 0.02, 0.05, 0.1, ...
+            axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
             axes.yaxis.set_minor_locator(NullLocator())  # each minor tick is an artist to lay out and draw
             positive = shown[shown > 0]
             axes.set_ylim(positive.min() / 2 if len(positive) else top / 1e3, top)
@@ -169,12 +176,12 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
     figure.supylabel(text(metric_label + (", log scale" if log_scale else "")), x=0.01, ha="left")
     what = "one seed per setting" if one_seed else "across seeds"
     figure.suptitle(text(f"Convergence ({what}): {metric_label}"), y=1 - 0.08 / figure.get_figheight(), va="top")
-    keys = []
+    keys, key = [], "0.4" if overlaid else "tab:blue"  # each setting's colour, or the panels' one
     if not one_seed:
-        keys.append(Patch(color="0.4", alpha=0.25, linewidth=0, label="quartiles (25 % to 75 % of seeds)"))
+        keys.append(Patch(color=key, alpha=0.25, linewidth=0, label="quartiles (25 % to 75 % of seeds)"))
     if detail:
-        keys.append(Patch(color="0.4", alpha=0.10, linewidth=0, label="min to max over seeds"))
-        keys.append(Line2D([], [], color="0.4", linewidth=0.5, alpha=0.6, label="single seeds (up to "
+        keys.append(Patch(color=key, alpha=0.10, linewidth=0, label="min to max over seeds"))
+        keys.append(Line2D([], [], color=key, linewidth=0.5, alpha=0.6, label="single seeds (up to "
                            f"{MAX_SEED_LINES} per setting)"))  # fmt: skip
     if overlaid:
         handles = panels[0].get_legend_handles_labels()[0] + keys

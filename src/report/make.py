@@ -400,7 +400,8 @@ def make_report(
             if many_seeds
             else f"{label} per epoch of each setting's single run (one seed each: no spread across seeds to show). "
         )
-        + "The axis ends at twice the largest starting value: a curve leaving it at the top is blowing up."
+        + "The axis ends at the largest value, or at twice the largest starting value if that is lower: "
+        "a curve leaving it at the top is blowing up."
         + (
             f" More than {figures.MAX_OVERLAID} settings: a panel each, the other settings' medians in light grey."
             if len(order) > figures.MAX_OVERLAID

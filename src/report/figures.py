@@ -32,7 +32,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from .measures import Bands
 
@@ -63,6 +63,14 @@ def margins(figure: Figure, left: float, right: float, top: float, bottom: float
         left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
         wspace=wspace, hspace=hspace,
     )  # fmt: skip
+
+
+def plain_log_ticks(axis, subs: tuple[float, ...]) -> None:
+    """Ticks of a log axis at ``subs`` times each power of ten, written plainly (``0.05``): no minor ticks,
+    and no ``10^{-2}`` labels, whose maths text costs more to draw than the rest of a figure."""
+    axis.set_major_locator(LogLocator(subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_locator(NullLocator())
 
 
 def colours(n: int) -> list:
@@ -163,9 +171,7 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
     for axes in panels:
         if log_scale:
             axes.set_yscale("log")
-            axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 0.01, 0.02, 0.05, 0.1, ...
-            axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-            axes.yaxis.set_minor_locator(NullLocator())  # each minor tick is an artist to lay out and draw
+            plain_log_ticks(axes.yaxis, (1.0, 2.0, 5.0) if overlaid else (1.0,))
             positive = shown[shown > 0]
             axes.set_ylim(positive.min() / 2 if len(positive) else top / 1e3, top)
         else:
@@ -257,7 +263,9 @@ def heatmaps_figure(facets: list[tuple[str, list]], rows: list, columns: list, k
                 cells = [[cell_text(value, kind) for value in line] for line in grid]
             heading = f"{label}\n{title}" if label else title
             image = heatmap(axes, grid, cells, rows, columns, keys, heading, cmap, norm)
-            figure.colorbar(image, ax=axes, fraction=0.07, pad=0.03)
+            bar = figure.colorbar(image, ax=axes, fraction=0.07, pad=0.03)
+            if isinstance(norm, LogNorm):
+                plain_log_ticks(bar.ax.yaxis, (1.0, 2.0, 5.0))
     return figure
 
 
@@ -315,8 +323,8 @@ def decision_surfaces_figure(panels: list[dict]) -> Figure:
         axes.scatter(inputs[:, 0], inputs[:, 1], c=targets, cmap="RdBu_r", norm=norm, s=70, edgecolors="black",
                      linewidths=1.5, zorder=3)  # fmt: skip
         axes.set_title(text(panel["title"]), fontsize="small", pad=3)
-        axes.xaxis.set_major_locator(MaxNLocator(4))
-        axes.yaxis.set_major_locator(MaxNLocator(4))
+        axes.set_xticks(np.unique(inputs[:, 0])[:4])  # the training inputs (0 and 1 for XOR): few ticks, cheap
+        axes.set_yticks(np.unique(inputs[:, 1])[:4])
         if k % columns == 0:
             axes.set_ylabel("input x2")
         else:

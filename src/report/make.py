@@ -139,11 +139,15 @@ def shared_configuration(config: pd.DataFrame) -> dict:
     if readable.empty:
         return {}
     first = readable.iloc[0]
-    return {
-        key: first[key]
-        for key in readable.columns
-        if readable[key].nunique(dropna=False) == 1 and readable[key].astype(str).nunique() == 1
-    }
+    shared = {}
+    for key in readable.columns:
+        column = readable[key]
+        if column.nunique(dropna=False) != 1:
+            continue
+        if isinstance(first[key], (bool, int, float, np.number)) and column.map(type).nunique() != 1:
+            continue  # 1, 1.0 and True hash alike, but a config that says 1 here and true there differs
+        shared[key] = first[key]
+    return shared
 
 
 def settings_shown(settings: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -265,9 +269,11 @@ def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str], report: R
     """One decision surface per setting (its representative run); a run whose files are damaged is left out
     with a warning."""
     panels = []
-    drawable = runs[[(sweep.run_dir(run) / PARAMS_FILE).is_file() for run in runs.index]]
     for setting in order[:MAX_SURFACES]:
-        run = representative_run(drawable[drawable["setting"] == setting])
+        members = runs[runs["setting"] == setting]
+        run = representative_run(members)
+        if run is not None and not (sweep.run_dir(run) / PARAMS_FILE).is_file():  # look further only then
+            run = representative_run(members[[(Path(path) / PARAMS_FILE).is_file() for path in members["path"]]])
         if run is None or not has_two_inputs(runs.at[run, "predictions"]):
             continue
         predictions = runs.at[run, "predictions"]
@@ -311,8 +317,10 @@ SEARCH_RESULTS = "optimization_results.yaml"  # what a search sweeper (Optuna) l
 def search_trials(roots: list[Path], runs: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, list[str]] | None:
     """For a sweep made by a search (Optuna): its trials in order, and its best settings as written."""
     found = [root / SEARCH_RESULTS for root in roots if (root / SEARCH_RESULTS).is_file()]
+    if not found:
+        return None
     numbered = runs[runs["path"].map(lambda p: Path(p).name.isdigit())]
-    if not found or not len(numbered):
+    if not len(numbered):
         return None
     import yaml
 

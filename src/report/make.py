@@ -288,13 +288,17 @@ def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str], report: R
     return panels
 
 
-def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str) -> list[str]:
+def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str, report: Report) -> list[str]:
     """The article's numbers beside those of each run with the article's configuration."""
     parts = []
     for run in article_runs(sweep.config):
-        if runs.at[run, "status"] != "completed":
+        if runs.at[run, "status"] != "completed" or pd.notna(runs.at[run, "predictions_problem"]):
             continue
-        table = article_table(sweep.run_dir(run), runs.at[run, "predictions"])
+        try:
+            table = article_table(sweep.run_dir(run), runs.at[run, "predictions"])
+        except Exception as error:  # a damaged summary or metrics.csv costs this comparison, not the report
+            report.warn(f"Run {runs.at[run, 'path']}: not compared with the article ({type(error).__name__}: {error}).")
+            continue
         parts.append(h.paragraph(f"Run {runs.at[run, 'path']} uses the article's configuration."))
         parts.append(h.table(table))
         finished = runs["final"].dropna()
@@ -462,6 +466,7 @@ def make_report(
             lambda: figures.trials_figure(trials["trial"].to_numpy(), trials["value"].to_numpy(), label),
         )
 
+    article = article_part(sweep, runs, metric, report)
     summary = [
         h.paragraph(
             f"{len(runs)} runs in {len(settings)} setting(s) (runs that differ only in seed): {counts_text(runs)}. "
@@ -486,7 +491,6 @@ def make_report(
         ),
         ("Figures", [*report.parts, *(h.paragraph(p, "bad") for p in report.problems)]),
     ]
-    article = article_part(sweep, runs, metric)
     if article:
         sections.append(("The article's run", article))
     problems = problems_part(runs)

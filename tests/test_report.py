@@ -553,3 +553,13 @@ def test_a_damaged_summary_leaves_a_report_and_is_named_in_a_warning(tmp_path, c
     assert (settings.loc[0, "solved"], settings.loc[0, "checked"]) == (2, 2)  # the damaged run is left out
     assert "2/2 (100%)" in page
     assert (tmp_path / "report" / "convergence.png").is_file()
+
+
+def test_figures_say_what_they_show_in_the_space_they_need():
+    from src.report.figures import cell_text, epochs_to_target_figure
+
+    assert [cell_text(v, "value") for v in (0.021, 0.00939, 0.149, 1.0)] == ["0.0210", "0.00939", "0.149", "1.00"]
+    one_seed = {f"lr={k}": np.array([100.0 * (k + 1)]) for k in range(9)}
+    figure = epochs_to_target_figure(one_seed, dict.fromkeys(one_seed, 1), "loss < 0.05")
+    assert figure.axes[0].get_xlabel() == "epochs to reach loss < 0.05"  # "(epochs)" not said twice
+    assert figure.get_figheight() < 4  # nine single seeds: a row each, not a tall figure of ticks

@@ -156,7 +156,8 @@ def settings_shown(settings: pd.DataFrame, metric: str) -> pd.DataFrame:
     run has is left out (settings.csv keeps every column)."""
     shown = pd.DataFrame(index=settings.index)
     shown["success"] = [
-        rate_text(int(k), int(n)) if n else "– (no finished run)" for k, n in zip(settings["solved"], settings["checked"])
+        rate_text(int(k), int(n)).replace(" ", "\u00a0") if n else "– (no finished run)"
+        for k, n in zip(settings["solved"], settings["checked"])
     ]
     shown[f"final {metric} (median)"] = settings[f"final_{metric}_median"]
     shown["epochs to target (median)"] = settings["epochs_to_target_median"]

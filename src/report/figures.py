@@ -195,7 +195,9 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
     else:
         median = "the setting's run" if one_seed else "the setting's median"
         keys.insert(0, Line2D([], [], color="tab:blue", linewidth=2, label=median))
-        keys.append(Line2D([], [], color=OTHERS, linewidth=0.6, label="the other settings" + ("" if one_seed else "' medians")))
+        keys.append(
+            Line2D([], [], color=OTHERS, linewidth=0.6, label="the other settings" + ("" if one_seed else "' medians"))
+        )
         figure.legend(handles=keys, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.42 / figure.get_figheight()),
                       ncols=len(keys), fontsize="small", frameon=False)  # fmt: skip
     return figure

@@ -54,9 +54,7 @@ def table(frame: pd.DataFrame, index: bool = True, max_rows: int | None = None, 
     shown = frame if max_rows is None else frame.head(max_rows)
     names = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
     keys = (1 if index else 0) + key_columns if key_columns else 0
-    head = "".join(
-        f'<th class="text{" key" if k < keys else ""}">{escape(name)}</th>' for k, name in enumerate(names)
-    )
+    head = "".join(f'<th class="text{" key" if k < keys else ""}">{escape(name)}</th>' for k, name in enumerate(names))
     lines = []
     for key, row in zip(shown.index, shown.itertuples(index=False, name=None)):
         cells = []

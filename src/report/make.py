@@ -106,7 +106,9 @@ def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
     if len(reached):
         fastest = reached.sort_values("epochs_to_target_median", kind="stable").iloc[0]
         if fastest["finished"] == 1:
-            lines.append(f"Fastest to {what}: {fastest.name}, {fastest['epochs_to_target_median']:.0f} epochs (one seed).")
+            lines.append(
+                f"Fastest to {what}: {fastest.name}, {fastest['epochs_to_target_median']:.0f} epochs (one seed)."
+            )
         else:
             lines.append(
                 f"Fastest to {what}: {fastest.name}, median {fastest['epochs_to_target_median']:.0f} epochs "

@@ -477,7 +477,7 @@ def test_a_swept_key_is_never_shared_configuration(tmp_path):
 @pytest.mark.parametrize(
     "k, n, text",
     [(997, 1000, "997/1000 (99.7%)"), (999_999, 1_000_000, "999999/1000000 (99.9999%)"), (1, 1000, "1/1000 (0.1%)"),
-     (1000, 1000, "1000/1000 (100%)"), (0, 7, "0/7 (0%)"), (2, 3, "2/3 (67%)")],
+     (1000, 1000, "1000/1000 (100%)"), (0, 7, "0/7 (0%)"), (2, 3, "2/3 (67%)"), (17, 1000, "17/1000 (1.7%)")],
 )  # fmt: skip
 def test_a_rate_is_never_rounded_to_100_or_0_percent_unless_exact(k, n, text):
     from src.report.measures import rate_text
@@ -551,7 +551,7 @@ def test_a_damaged_summary_leaves_a_report_and_is_named_in_a_warning(tmp_path, c
     assert f"Run {damaged}" in capsys.readouterr().err
     settings = pd.read_csv(tmp_path / "report" / "settings.csv")
     assert (settings.loc[0, "solved"], settings.loc[0, "checked"]) == (2, 2)  # the damaged run is left out
-    assert "2/2 (100%)" in page
+    assert "2/2 (100%) of the finished runs solved the task" in page
     assert (tmp_path / "report" / "convergence.png").is_file()
 
 

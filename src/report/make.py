@@ -85,7 +85,13 @@ def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
     final = f"final_{metric}_median"
     ascending = metric not in HIGHER_IS_BETTER
     rated = settings[settings["checked"] >= 2]
-    if len(rated):
+    if len(settings) == 1 and len(rated):  # nothing to rank it against
+        only = rated.iloc[0]
+        lines.append(
+            f"{rate_text(int(only['solved']), int(only['checked']))} of the finished runs solved the task, "
+            f"median final {metric} {only[final]:.3g}."
+        )
+    elif len(rated):
         best = rated.sort_values(["success_rate", final], ascending=[False, ascending], kind="stable").iloc[0]
         lines.append(
             f"Most reliable: {best.name}, {rate_text(int(best['solved']), int(best['checked']))} of its finished "

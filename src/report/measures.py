@@ -75,7 +75,7 @@ def rate_text(k: int, n: int) -> str:
     if n == 0:
         return f"{k}/0"
     share = 100 * k / n
-    decimals = 0
+    decimals = 1 if 0 < share < 10 else 0  # two digits at least: 1.7 %, not 2 %
     while k not in (0, n) and not 0 < round(share, decimals) < 100:
         decimals += 1
     return f"{k}/{n} ({share:.{decimals}f}%)"

@@ -325,6 +325,11 @@ def test_report_writes_every_file_and_a_self_contained_page(sweep_dir):
     assert page.count("data:image/png;base64,") == 3
     assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", page)  # nothing fetched from anywhere
     assert "lr=5.0" in page and "RuntimeError: boom" in page and "unfinished" in page
+    summary = page.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "1 run(s) failed (the first: RuntimeError: boom)" in summary and "1 run(s) unfinished" in summary
+    only_failed = write_run(sweep_dir.parent / "failed" / "0", status="failed", loss=None, outputs=None, error="E: x")
+    page = make_report([only_failed.parent]).read_text()
+    assert "1 run(s) failed (the first: E: x)" in page and "data:image/png" not in page  # nothing to draw
 
 
 def test_heatmaps_for_a_sweep_over_two_values(tmp_path):

@@ -428,7 +428,11 @@ def make_report(
             if len(order) > figures.MAX_OVERLAID
             else ""
         ),
-        lambda: figures.convergence_figure(bands(sweep, grouped, metric, figures.MAX_SEED_LINES), label),
+        lambda: (
+            figures.convergence_figure(b, label)
+            if (b := bands(sweep, grouped, metric, figures.MAX_SEED_LINES))
+            else None
+        ),
     )
     facets, rows, columns, spanning = [], [], [], []
     if len(sweep.setting_keys) >= 2:

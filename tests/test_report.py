@@ -568,3 +568,30 @@ def test_figures_say_what_they_show_in_the_space_they_need():
     figure = epochs_to_target_figure(one_seed, dict.fromkeys(one_seed, 1), "loss < 0.05")
     assert figure.axes[0].get_xlabel() == "epochs to reach loss < 0.05"  # "(epochs)" not said twice
     assert figure.get_figheight() < 4  # nine single seeds: a row each, not a tall figure of ticks
+
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_still_gets_its_report(tmp_path):
+    """Ctrl-C: Hydra skips on_multirun_end, and the report is made at interpreter exit, where pandas and
+    matplotlib are imported for the first time (the sweep's start imports neither)."""
+    import signal
+    import time
+
+    from .conftest import REPO
+
+    environment = {key: value for key, value in os.environ.items() if key != "HYDRA_FULL_ERROR"}
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "src.run", "-m", "lr=0.1,0.5", "epochs=2000000", "log.every=1000",
+         f"hydra.sweep.dir={tmp_path}/s"],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C reaches it
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "s").glob("*/metrics.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    sweep.send_signal(signal.SIGINT)
+    out, err = sweep.communicate(timeout=300)
+    assert sweep.returncode != 0
+    assert f"Report: {tmp_path}/s/report/report.html" in out, err
+    assert "interrupted" in (tmp_path / "s" / "report" / "report.html").read_text()

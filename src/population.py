@@ -17,10 +17,10 @@ import numpy as np
 from . import data as datasets
 from .config import Config, fingerprint, hidden_widths
 from .config import value_of as value
-from .nn.init import InitSpec
+from .metrics import HIGHER_IS_BETTER
 from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
-from .nn.optim import SGD, Adam, Momentum, RMSProp
+from .nn.optim import OPTIMIZERS
 from .rundir.metrics_csv import RowWriter
 from .rundir.writer import (
     RunDirectories,
@@ -39,31 +39,27 @@ def population_key(config: Config) -> tuple:
     m, o, t = config.model, config.optimizer, config.train
     return (
         hidden_widths(m.hidden), value(m.activation), value(m.output_activation), m.bias,
-        value(o.name), o.nesterov, value(config.loss.name), value(config.loss.reduction),
+        value(o.name), *shared_hyperparameters(o), value(config.loss.name), value(config.loss.reduction),
         repr(asdict(config.dataset)), t.epochs, t.batch_size, config.log.every, config.log.chunk_epochs,
     )  # fmt: skip
 
 
+def shared_hyperparameters(o) -> tuple:
+    """The optimiser's switches (``nesterov``): one value for a whole population, unlike its numbers."""
+    return tuple(getattr(o, key) for key in OPTIMIZERS.keys_read(o.name) if isinstance(getattr(o, key), bool))
+
+
 def build_optimizer(configs: list[Config]):
-    """One optimiser for the population, with each network's own hyperparameters."""
-    o = [c.optimizer for c in configs]
-    name = value(o[0].name)
-    lr = [c.lr for c in o]
-    if name == "sgd":
-        return SGD(lr)
-    if name == "momentum":
-        return Momentum(lr, [c.momentum for c in o], nesterov=o[0].nesterov)
-    if name == "rmsprop":
-        return RMSProp(lr, [c.rho for c in o], [c.eps for c in o])
-    return Adam(lr, [c.beta1 for c in o], [c.beta2 for c in o], [c.eps for c in o])
+    """One optimiser for the population: each network's own numbers (``lr[p]``), its switches shared.
 
-
-def init_spec(config: Config) -> InitSpec:
-    i = config.init
-    return InitSpec(
-        seed=i.seed, scheme=value(i.scheme), generator=value(i.generator), distribution=value(i.distribution),
-        low=i.low, high=i.high, mean=i.mean, std=i.std, gain=i.gain,
-    )  # fmt: skip
+    The registered optimiser ``optimizer.name`` is given the keys its constructor names.
+    """
+    name = configs[0].optimizer.name
+    settings = {}
+    for key in OPTIMIZERS.keys_read(name):
+        values = [getattr(c.optimizer, key) for c in configs]
+        settings[key] = values[0] if isinstance(values[0], bool) else values
+    return OPTIMIZERS[name](**settings)
 
 
 @dataclass
@@ -87,14 +83,14 @@ def set_up_networks(arch: Architecture, configs: list[Config]):
     tried first; only when that fails is each network tried alone, so one bad network fails alone.
     """
     try:
-        params, optimizer = init_params(arch, [init_spec(c) for c in configs]), build_optimizer(configs)
+        params, optimizer = init_params(arch, [c.init for c in configs]), build_optimizer(configs)
         return list(range(len(configs))), {}, params, optimizer
     except Exception as error:
         whole_population = error
     failed = {}
     for p, config in enumerate(configs):
         try:
-            init_params(arch, [init_spec(config)])
+            init_params(arch, [config.init])
             build_optimizer([config])
         except Exception as error:
             failed[p] = error
@@ -104,7 +100,7 @@ def set_up_networks(arch: Architecture, configs: list[Config]):
     if not starting:
         return starting, failed, None, None
     kept = [configs[p] for p in starting]
-    return starting, failed, init_params(arch, [init_spec(c) for c in kept]), build_optimizer(kept)
+    return starting, failed, init_params(arch, [c.init for c in kept]), build_optimizer(kept)
 
 
 def run_population(
@@ -163,16 +159,19 @@ def train_population(data, arch, params, optimizer, configs, run_dirs, on_chunk,
 
     initial = {name: array.copy() for name, array in params.items()}
     started = time.perf_counter()
-    summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
+    summaries = [
+        {"seed": c.init.seed, "config_sha": fingerprint(c), "tags": list(c.tags), "notes": c.notes, **extra}
+        for c, extra in zip(configs, provenance)
+    ]
     targets = [
         None
         if c.objective.target is None
-        else (value(c.objective.metric), c.objective.target, value(c.objective.metric) == "accuracy")
+        else (value(c.objective.metric), c.objective.target, value(c.objective.metric) in HIGHER_IS_BETTER)
         for c in configs
     ]
     with signals_held():  # every run marked running, or none: a signal waits until they all are
         directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
-    rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
+    rows = RowWriter(directories.paths, lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
     try:
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):

@@ -8,9 +8,19 @@ Hydra's ``DictConfig`` is seen only here, in ``jobs`` and in the batched launche
 
 from __future__ import annotations
 
+import signal
+import sys
+
+
+def _quit_quietly(signum, frame):
+    sys.exit(128 + signum)
+
+
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _quit_quietly)  # Ctrl-C while starting up: nothing begun, nothing to mark
+
 import itertools
 import logging
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -28,11 +38,12 @@ from .errors import ConfigError
 from .experiments import register_experiments
 from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, population_key, run_population
+from .progress import SweepProgress, population_line
 from .provenance import code_and_machine
 from .resume_check import check_resumed_runs
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
-from .user_errors import cli, describe, stop_for
+from .user_errors import cli, describe, note_sweep, stop_for
 
 log = logging.getLogger(__name__)
 SRC = Path(__file__).resolve().parent
@@ -93,16 +104,20 @@ def shown_path(path: Path) -> Path:
         return path
 
 
-def train_jobs(jobs: list[PopulationJob]) -> list[float]:
+def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
     """The jobs of a sweep, trained as few populations as their configs allow; each job's objective.
 
     This is ``main``'s population capability (``trains_populations``): the batched launcher hands
     it a batch of jobs, and any other launcher one job at a time (through ``main``). A job whose
     config is wrong, or whose own set-up fails, is recorded ``failed`` in its run directory and
     returns ``inf``, as ``main`` does for it alone; with ``resume=true`` a job whose directory holds
-    a completed run of the same config is kept and skipped.
+    a completed run of the same config is kept and skipped. ``announce``: print each population
+    and its progress, and the sweep's last line (the batched launcher's batches).
     """
+    if jobs:
+        note_sweep(jobs[0].sweep_dir)  # for the resume command that an interruption prints
     outcomes: list = [None] * len(jobs)
+    statuses: list = [None] * len(jobs)
     groups = defaultdict(list)
     for i, job in enumerate(jobs):
         provenance = {**code_and_machine(), "overrides": job.overrides}
@@ -115,17 +130,21 @@ def train_jobs(jobs: list[PopulationJob]) -> list[float]:
         done = completed_summary(job.run_dir, fingerprint(config)) if config.resume else None
         if done is not None:
             report_job(job.num, job.overrides, done)
-            outcomes[i] = objective(done, config.objective)
+            outcomes[i], statuses[i] = objective(done, config.objective), done["status"]
         else:
             groups[population_key(config)].append((i, config, provenance))
+    kept = len(jobs) - statuses.count(None)
+    progress = SweepProgress(len(groups)) if announce else None
     for group in groups.values():
         members = [jobs[i] for i, _, _ in group]
-        if len(jobs) > 1:
-            log.info(f"\tpopulation of {len(group)}: #{', #'.join(str(job.num) for job in members)}")
+        if progress is not None:
+            log.info(f"\t{population_line([job.num for job in members])}")
+            progress.start(len(group), group[0][1].train.epochs)
         try:
             results = run_population(
-                [config for _, config, _ in group], [job.run_dir for job in members], provenance=[p for *_, p in group]
-            )
+                [config for _, config, _ in group], [job.run_dir for job in members], provenance=[p for *_, p in group],
+                on_chunk=None if progress is None else progress.on_chunk,
+            )  # fmt: skip
         except Exception as error:  # every run of the group is already recorded as failed
             results = [RunResult(job.run_dir, {}, error) for job in members]
         for (i, config, _), job, result in zip(group, members, results):
@@ -133,7 +152,9 @@ def train_jobs(jobs: list[PopulationJob]) -> list[float]:
                 outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, result.error)
             else:
                 report_job(job.num, job.overrides, result.summary)
-                outcomes[i] = objective(result.summary, config.objective)
+                outcomes[i], statuses[i] = objective(result.summary, config.objective), result.summary["status"]
+    if progress is not None:
+        print(progress.summary(statuses, kept), flush=True)
     return outcomes
 
 
@@ -164,9 +185,12 @@ def main(cfg: DictConfig) -> float:
     if hydra_config.mode == RunMode.RUN:
         return train_one_run(cfg, run_dir)
     # a job of a sweep, launched alone (launchers other than batched): a population of one
-    job = PopulationJob(hydra_config.job.num, list(hydra_config.overrides.task), run_dir, Path.cwd(), lambda: cfg)
+    job = PopulationJob(
+        hydra_config.job.num, list(hydra_config.overrides.task), run_dir, Path.cwd(), lambda: cfg,
+        Path(hydra_config.sweep.dir).absolute(),
+    )  # fmt: skip
     check_resumed_runs([job])
-    [outcome] = train_jobs([job])
+    [outcome] = train_jobs([job], announce=False)
     return outcome
 
 

@@ -3,7 +3,7 @@
 One line per run: its directory, status, the config values that vary between the runs,
 seed, final loss and epochs run. Runs are found at any depth below each directory (the
 latest sweep under ``outputs/sweeps`` when none is given) by the same loader as the report
-(``src.report.load``), so both agree on every status: a run marked ``running`` whose
+(``src.report.tables``, over ``src.rundir.reader``), so both agree on every status: a run marked ``running`` whose
 process is gone shows as ``unfinished``, a run with a damaged file as ``unreadable``.
 
 The catalog checks the header and the last line of each ``metrics.csv`` (enough to catch a
@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from .report.tables import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
+from .tags import LABEL_KEYS, tagged, with_labels
 
 EXAMPLES = """\
 examples:
@@ -29,6 +30,8 @@ examples:
   python -m src.runs outputs/ --status failed --sort final_loss
   python -m src.runs outputs/sweeps/X --where hidden=4 --where lr=0.1,0.5
   python -m src.runs outputs/sweeps/X --csv > runs.csv
+  python -m src.runs outputs/ --tag baseline           runs whose config has tags=[baseline,...]
+  python -m src.runs diff A B                          what differs between two runs (python -m src.runs diff -h)
 """
 
 
@@ -39,9 +42,9 @@ class CatalogError(Exception):
 def catalog_table(sweep: Sweep) -> pd.DataFrame:
     """The catalog's columns: path, status, varying values, seed, final loss, epochs run and planned, problem."""
     runs = sweep.runs
-    varying = [key for key in sweep.varying if key != "seed"]
+    varying = [key for key in sweep.varying if key not in ("seed", *LABEL_KEYS)]
     columns = ["path", "status", *varying, "seed", "final_loss", "epochs_run", "epochs_planned", "problem"]
-    return runs[columns]
+    return with_labels(runs[columns], sweep.config, before="problem").drop(columns="notes", errors="ignore")
 
 
 def find_key(sweep: Sweep, table: pd.DataFrame, key: str) -> tuple[str, pd.Series]:
@@ -145,6 +148,7 @@ def parser() -> argparse.ArgumentParser:
         help="only runs whose config has this value (repeat for more conditions; VALUE may be a,b for either); "
         "KEY is a config key such as lr, model.activation or its last part (activation)",
     )  # fmt: skip
+    p.add_argument("--tag", action="append", default=[], metavar="NAME", help="only runs tagged NAME (repeat: all)")
     p.add_argument("--sort", metavar="COLUMN", help="sort by a column or config key, such as final_loss or lr")
     p.add_argument("--reverse", action="store_true", help="sort in descending order")
     p.add_argument("--csv", action="store_true", help="write every column as CSV to stdout instead of the table")
@@ -152,16 +156,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:  # python -m src.runs diff A B: src/diff.py
+        from .diff import main as diff
+
+        return diff(argv[1:])
     args = parser().parse_args(argv)
     statuses = [s.strip() for option in args.status for s in option.split(",") if s.strip()]
     try:
         sweep = load_sweeps([Path(d) for d in args.dirs] or [latest_sweep()], metrics=())
         table = sort(sweep, select(sweep, catalog_table(sweep), statuses, args.where), args.sort, args.reverse)
+        table = table[tagged(sweep.config, table.index, args.tag)]
     except (ReportInputError, CatalogError) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     if args.csv:
-        full = sweep.runs.loc[table.index].drop(columns=["predictions"])
+        full = with_labels(sweep.runs.loc[table.index].drop(columns=["predictions"]), sweep.config)
         full.to_csv(sys.stdout, index=False)
         return 0
     if table.empty:

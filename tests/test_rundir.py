@@ -141,8 +141,7 @@ def test_damaged_predictions_read_as_none_and_the_run_stays_readable(tmp_path, p
     path = tmp_path / "run" / "summary.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "predictions": predictions}))
     assert read_predictions(tmp_path / "run", json.loads(path.read_text())) is None
-    runs = load_sweeps([tmp_path]).runs
-    assert runs.at[0, "status"] == "completed" and runs.at[0, "predictions"] is None
+    assert load_sweeps([tmp_path]).runs.at[0, "status"] == "completed"
 
 
 def test_a_sweep_stopped_before_its_first_job_is_not_the_latest(tmp_path):

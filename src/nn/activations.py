@@ -2,7 +2,8 @@
 
 Each activation ``f`` is applied elementwise, ``a = f(z)``. Backpropagation needs
 ``f'(z)``; for all four functions here it can be written with the *output* ``a``
-alone, which is what the forward pass keeps, so ``derivative`` takes ``a``:
+alone, which is what the forward pass keeps, so ``derivative`` takes ``a``. Each is
+registered in ``ACTIVATIONS`` under the name ``model.activation`` gives it:
 
 =========  ===========================  =========================
 name       f(z)                         f'(z) written with a
@@ -18,7 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import Registry
 
+ACTIVATIONS = Registry("activation", "model.activation")
+
+
+@ACTIVATIONS.register("sigmoid")
 class Sigmoid:
     """``a = 1 / (1 + exp(-z))``, ``da/dz = a * (1 - a)``."""
 
@@ -31,6 +37,7 @@ class Sigmoid:
         return a * (1.0 - a)
 
 
+@ACTIVATIONS.register("tanh")
 class Tanh:
     """``a = tanh(z)``, ``da/dz = 1 - a**2``."""
 
@@ -43,6 +50,7 @@ class Tanh:
         return 1.0 - a * a
 
 
+@ACTIVATIONS.register("relu")
 class ReLU:
     """``a = max(z, 0)``, ``da/dz = 1 if a > 0 else 0`` (0 at the kink)."""
 
@@ -55,6 +63,7 @@ class ReLU:
         return (a > 0.0).astype(a.dtype)
 
 
+@ACTIVATIONS.register("identity")
 class Identity:
     """``a = z``, ``da/dz = 1``."""
 
@@ -65,6 +74,3 @@ class Identity:
     @staticmethod
     def derivative(a: np.ndarray) -> np.ndarray:
         return np.ones_like(a)
-
-
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "identity": Identity}

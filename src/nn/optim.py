@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import Registry
 from .network import Params
+
+OPTIMIZERS = Registry("optimizer", "optimizer.name")  # each reads the config keys its constructor names
 
 
 def per_network(values) -> np.ndarray:
@@ -28,6 +31,7 @@ def per_network(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
+@OPTIMIZERS.register("sgd")
 class SGD:
     """Plain gradient descent: ``p <- p - lr * g``."""
 
@@ -39,6 +43,7 @@ class SGD:
             params[name] -= self.lr * g
 
 
+@OPTIMIZERS.register("momentum")
 class Momentum:
     """Heavy-ball momentum, ``v <- mu * v + g``, with Nesterov's look-ahead as an option."""
 
@@ -54,6 +59,7 @@ class Momentum:
             params[name] -= self.lr * (g + self.mu * v if self.nesterov else v)
 
 
+@OPTIMIZERS.register("rmsprop")
 class RMSProp:
     """Scale each step by a running root mean square of the gradient."""
 
@@ -68,6 +74,7 @@ class RMSProp:
             params[name] -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
+@OPTIMIZERS.register("adam")
 class Adam:
     """Adam: bias-corrected running means of ``g`` and ``g**2``."""
 

@@ -55,5 +55,8 @@ def has_two_inputs(predictions: dict | None) -> bool:
     """A run whose dataset has two inputs and one output, so its surface can be drawn in the plane."""
     if not predictions or predictions.get("inputs") is None or predictions.get("targets") is None:
         return False
-    inputs, targets = np.asarray(predictions["inputs"]), np.asarray(predictions["targets"])
+    try:
+        inputs, targets = np.asarray(predictions["inputs"], float), np.asarray(predictions["targets"], float)
+    except (TypeError, ValueError):  # a damaged summary: text, ragged lists
+        return False
     return inputs.ndim == 2 and inputs.shape[1] == 2 and targets.ndim == 2 and targets.shape[1] == 1

@@ -28,8 +28,10 @@ from ..train import METRICS
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
 
 SEED_KEYS = ("seed", "init.seed", "train.shuffle_seed")
-# Keys that change what is printed or when it is written, never what is learned.
-NOT_RESULT_KEYS = ("report.auto", "log.print_every", "log.print_metric", "log.decimals", "log.chunk_epochs")
+# Keys that change what is printed or when it is written, or label a run, never what is learned.
+NOT_RESULT_KEYS = (
+    "report.auto", "log.print_every", "log.print_metric", "log.decimals", "log.chunk_epochs", "tags", "notes",
+)  # fmt: skip
 
 
 # The directories or the metric asked for give nothing to report: one paragraph, no traceback.
@@ -185,9 +187,13 @@ def runs_table(records: list[RunRecord], config: pd.DataFrame, varying, setting_
 
 
 def predictions_of(record: RunRecord) -> dict | None:
-    """The run's final predictions as lists (``inputs``, ``outputs``, ``targets``), or ``None``."""
-    table = read_predictions(record.path, record.summary) if record.summary else None
-    return None if table is None else {k: None if v is None else v.tolist() for k, v in table.items()}
+    """The run's final predictions as the summary holds them (the report checks they make a table),
+    or as lists from ``predictions.npz`` when they were too large for the summary."""
+    table = record.summary.get("predictions")
+    if table is None and record.summary.get("predictions_file"):
+        arrays = read_predictions(record.path, record.summary)
+        table = None if arrays is None else {k: None if v is None else v.tolist() for k, v in arrays.items()}
+    return table
 
 
 def curves_table(records: list[RunRecord], metrics: tuple[str, ...]) -> pd.DataFrame:

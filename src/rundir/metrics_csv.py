@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import signal
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,50 +38,33 @@ from .layout import METRICS_FILE, Unreadable
 
 @dataclass
 class ChunkRows:
-    """One chunk's rows for a population: network ``p`` appends to ``paths[p]`` a row
-    ``epochs[e], values[:, e, p]`` for every ``e`` with ``kept[p, e]``."""
+    """One chunk's rows for a population: network ``p`` appends a row ``epochs[e], values[:, e, p]``
+    for every ``e`` with ``kept[p, e]``."""
 
-    paths: list[Path]
     epochs: np.ndarray
     values: np.ndarray  # values[c, e, p]
     kept: np.ndarray  # kept[p, e]
 
     def members(self, lane: int, lanes: int) -> ChunkRows:
         """The part of this chunk that lane ``lane`` of ``lanes`` writes: networks ``p % lanes == lane``."""
-        return ChunkRows(
-            self.paths[lane::lanes],
-            self.epochs,
-            self.values[:, :, lane::lanes],
-            self.kept[lane::lanes],
-        )
-
-
-def append_bytes(path: Path, data: bytes) -> None:
-    """Append ``data`` to ``path`` in one ``write`` call: whole lines, unless kill -9 cuts the call short."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        written = os.write(descriptor, data)
-        while written < len(data):  # a regular file takes it all at once; this is for the odd one
-            written += os.write(descriptor, data[written:])
-    finally:
-        os.close(descriptor)
+        return ChunkRows(self.epochs, self.values[:, :, lane::lanes], self.kept[lane::lanes])
 
 
 ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, small enough for the cache
+FLUSH_BYTES = 32 << 20  # rows held in memory before they go to disk, per writer
 
 
-def append_rows(chunk: ChunkRows) -> None:
-    """Append each network's rows of ``chunk`` to its ``metrics.csv``."""
+def formatted_rows(chunk: ChunkRows):
+    """``(p, text)`` for every network with rows in ``chunk``: its lines, formatted together."""
     kept = chunk.kept
     counts = kept.sum(axis=1)
     per_block = max(1, ROWS_PER_BLOCK // max(1, len(chunk.epochs)))
-    for first in range(0, len(chunk.paths), per_block):
+    for first in range(0, len(kept), per_block):
         members = slice(first, first + per_block)
         network, epoch = np.nonzero(kept[members])  # row by row, network after network
-        network += first
-        values = chunk.values[:, epoch, network]  # values[c, row]
         if not len(epoch):
             continue
+        values = chunk.values[:, epoch, network + first]  # values[c, row]
         rows = table_rows(chunk.epochs[epoch], list(values))
         ends = np.cumsum((rows != PAD).sum(axis=1))  # where each row's text ends
         text = join_rows(rows)
@@ -88,60 +72,167 @@ def append_rows(chunk: ChunkRows) -> None:
         for p, last_row in zip(range(first, first + per_block), np.cumsum(counts[members])):
             stop = int(ends[last_row - 1]) if last_row else 0
             if stop > start:
-                append_bytes(chunk.paths[p], text[start:stop])
+                yield p, text[start:stop]
             start = stop
 
 
-def _ignore_interrupts() -> None:
-    """Lanes finish the rows they were given; the main process decides when to stop."""
+def write_whole(descriptor: int, data: bytes) -> None:
+    """Append ``data`` in one ``write`` call: whole lines, unless kill -9 cuts the call short."""
+    written = os.write(descriptor, data)
+    while written < len(data):  # a regular file takes it all at once; this is for the odd one
+        written += os.write(descriptor, data[written:])
+
+
+def descriptors_to_spare() -> int:
+    """How many files this process may keep open for rows, leaving room for everything else."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(0, soft // 2 - 64)
+
+
+class RunFiles:
+    """The ``metrics.csv`` of some runs, written through memory: each chunk's rows are added to
+    the runs' buffers, which go to disk together once they hold ``FLUSH_BYTES`` (or on ``flush``),
+    one ``write`` per run, through files kept open when there are few enough of them.
+
+    ``add`` and ``flush`` return the number of the last chunk whose rows are all on disk.
+    """
+
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
+        self.buffers = [bytearray() for _ in paths]
+        self.buffered = 0
+        self.keep_open = len(paths) <= descriptors_to_spare()
+        self.descriptors: dict[int, int] = {}
+        self.added_through = self.on_disk_through = -1
+
+    def add(self, number: int, chunk: ChunkRows) -> int:
+        for p, text in formatted_rows(chunk):
+            self.buffers[p] += text
+            self.buffered += len(text)
+        self.added_through = number
+        return self.flush() if self.buffered >= FLUSH_BYTES else self.on_disk_through
+
+    def flush(self) -> int:
+        for p, buffer in enumerate(self.buffers):
+            if buffer:
+                self._write(p, buffer)
+                buffer.clear()
+        self.buffered = 0
+        self.on_disk_through = self.added_through
+        return self.on_disk_through
+
+    def _write(self, p: int, data: bytearray) -> None:
+        descriptor = self.descriptors.get(p)
+        if descriptor is None:
+            descriptor = os.open(self.paths[p], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            write_whole(descriptor, data)
+        finally:
+            if self.keep_open:
+                self.descriptors[p] = descriptor
+            else:
+                os.close(descriptor)
+
+    def close(self) -> int:
+        try:
+            return self.flush()
+        finally:
+            for descriptor in self.descriptors.values():
+                os.close(descriptor)
+            self.descriptors.clear()
+
+
+_lane: RunFiles | None = None  # in a lane's process: the files of its runs, given once
+
+
+def _start_lane(paths: list[Path]) -> None:
+    """A lane finishes the rows it was given; the main process decides when to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    global _lane
+    _lane = RunFiles(paths)
+
+
+def _lane_add(number: int, chunk: ChunkRows) -> int:
+    return _lane.add(number, chunk)
+
+
+def _lane_flush() -> int:
+    return _lane.flush()
+
+
+def _lane_close() -> int:
+    return _lane.close()
 
 
 class RowWriter:
     """Appends each chunk's rows to the runs' ``metrics.csv``, inline or in ``lanes`` worker processes.
 
+    Run ``p`` of ``paths`` is written by lane ``p % lanes``; each lane is given its paths once.
     ``write(chunk, written)`` calls ``written()`` once every row of the chunk is on disk, and
-    never before: with lanes, one chunk is in flight while the next one trains.
+    never before: rows wait in memory (``RunFiles``), and with lanes one chunk is in flight
+    while the next one trains. ``wait`` and ``close`` put everything handed over on disk.
     """
 
-    def __init__(self, lanes: int = 0):
+    def __init__(self, paths: list[Path], lanes: int = 0):
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        self.lanes = [ProcessPoolExecutor(1, mp_context=context, initializer=_ignore_interrupts) for _ in range(lanes)]
-        self.in_flight: list[tuple[list[Future], Callable[[], None]]] = []
+        self.inline = RunFiles(list(paths)) if not lanes else None
+        self.lanes = [
+            ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(list(paths[lane::lanes]),))
+            for lane in range(lanes)
+        ]
+        self.count = 0  # chunks handed over
+        self.uncounted: list[Callable[[], None]] = []  # written() of the chunks not yet known to be on disk
+        self.in_flight: list[Future] = []
 
     def write(self, chunk: ChunkRows, written: Callable[[], None]) -> None:
-        """Append one chunk's rows; with lanes, waits for the previous chunk first (one chunk in flight)."""
-        if not self.lanes:
-            append_rows(chunk)
-            written()
+        """Hand over one chunk's rows; with lanes, first waits for the previous chunk (one in flight)."""
+        number, self.count = self.count, self.count + 1
+        self.uncounted.append(written)
+        if self.inline is not None:
+            self._count_through(self.inline.add(number, chunk))
             return
-        self.wait()
-        futures = [
-            executor.submit(append_rows, chunk.members(lane, len(self.lanes)))
-            for lane, executor in enumerate(self.lanes)
+        self._collect()
+        lanes = len(self.lanes)
+        self.in_flight = [
+            lane.submit(_lane_add, number, chunk.members(index, lanes)) for index, lane in enumerate(self.lanes)
         ]
-        self.in_flight.append((futures, written))
+
+    def _collect(self) -> None:
+        """Wait for the lanes' answers to the last request, and count the chunks all of them have on disk.
+
+        A wait cut short by a signal leaves the answers to the next ``wait`` (or uncounted)."""
+        if self.in_flight:
+            through = min(future.result() for future in self.in_flight)
+            self.in_flight = []
+            self._count_through(through)
+
+    def _count_through(self, number: int) -> None:
+        first_uncounted = self.count - len(self.uncounted)
+        while self.uncounted and first_uncounted <= number:
+            self.uncounted.pop(0)()
+            first_uncounted += 1
+
+    def _on_disk(self, lane_task: Callable[[], int], inline_task: Callable[[], int]) -> None:
+        """Every row handed over to disk, by ``lane_task`` in each lane (or ``inline_task``), then counted."""
+        self._collect()
+        if self.inline is not None:
+            self._count_through(inline_task())
+            return
+        self.in_flight = [lane.submit(lane_task) for lane in self.lanes]
+        self._collect()
 
     def wait(self) -> None:
-        """Block until every row handed over so far is on disk (re-raising a lane's error).
-
-        A chunk leaves the queue only once all of its lanes are done, so a wait cut short by a
-        signal leaves it to the next ``wait`` (or uncounted, if there is none).
-        """
-        while self.in_flight:
-            futures, written = self.in_flight[0]
-            for future in futures:
-                future.result()
-            self.in_flight.pop(0)
-            written()
+        """Block until every row handed over so far is on disk (re-raising a lane's error)."""
+        self._on_disk(_lane_flush, self.inline.flush if self.inline else None)
 
     def close(self) -> None:
         try:
-            self.wait()
+            self._on_disk(_lane_close, self.inline.close if self.inline else None)
         finally:
-            for executor in self.lanes:
-                executor.shutdown(wait=True)
+            for lane in self.lanes:
+                lane.shutdown(wait=True)
+            self.lanes = []
 
 
 # --------------------------------------------------------------------------- reading

@@ -127,7 +127,7 @@ class RunDirectories:
             self.diverged_on_disk[newly_diverged] = diverged_at[newly_diverged]
             self._note_targets(epochs, values, rows_kept)
 
-        return ChunkRows(self.paths, epochs, values, kept), written
+        return ChunkRows(epochs, values, kept), written
 
     def _note_targets(self, epochs: np.ndarray, values: np.ndarray, rows_kept: np.ndarray) -> None:
         """The first epoch at which each run's metric reached its target."""

@@ -139,8 +139,9 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
     jobs = [composer.compose(initial_job_idx + i, list(o)) for i, o in enumerate(job_overrides)]
     stop_if_shared([(j.num, j.overrides, j.run_dir) for j in jobs], subdir_pattern(config))
     original_cwd = os.getcwd()
+    sweep_dir = Path(os.path.abspath(composer.sweep_dir))
     members = [
-        PopulationJob(j.num, j.overrides, Path(os.path.abspath(j.run_dir)), j.working_dir(original_cwd), j.cfg)
+        PopulationJob(j.num, j.overrides, Path(os.path.abspath(j.run_dir)), j.working_dir(original_cwd), j.cfg, sweep_dir)
         for j in jobs
     ]
     hooks = JobHooks(launcher.hydra_context, task_function, original_cwd)

@@ -44,7 +44,8 @@ class PopulationJob:
     """One job of a sweep, as the population function sees it.
 
     ``cfg`` is the job's config without the ``hydra`` node, as a task function receives it
-    (made when first read); ``run_dir`` its output directory (``hydra.runtime.output_dir``).
+    (made when first read); ``run_dir`` its output directory (``hydra.runtime.output_dir``), inside
+    ``sweep_dir`` (``hydra.sweep.dir``).
     """
 
     num: int
@@ -52,6 +53,7 @@ class PopulationJob:
     run_dir: Path
     working_dir: Path
     make_cfg: Callable[[], Any] = field(repr=False)
+    sweep_dir: Path | None = None  # hydra.sweep.dir, absolute
     _cfg: Any = field(default=None, repr=False)
 
     @property

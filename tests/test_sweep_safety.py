@@ -2,9 +2,10 @@
 
 Each case as a user meets it, through ``python -m src.run -m ...`` with the batched launcher:
 
-* one job whose own set-up fails (its weights cannot be drawn from ``init.low``/``init.high``)
-  among good ones in one population: only it is failed, with its reason; the others write what
-  they write without it; ``resume=true`` completes the rest;
+* jobs whose config fails among good ones: only they are failed, with their reason; the others
+  train as one population and write what they write without them; ``resume=true`` completes
+  the rest; and a network whose own set-up fails past the checks (its weights cannot be drawn)
+  fails alone inside its population;
 * ``hydra.sweep.subdir`` built from job values: each job in its own directory;
 * two jobs given one directory: the sweep stops before training, naming them;
 * ``resume=true`` with another config: the sweep stops naming the difference, no file changed;
@@ -24,12 +25,13 @@ from pathlib import Path
 
 import pytest
 
+from src.population import run_population
 from src.sweep_claim import CLAIM_FILE, SweepDirectoryBusy, claim_sweep_dir
 
-from .conftest import REPO, run_cli
+from .conftest import REPO, make_config, run_cli
 
 QUICK = ("epochs=30", "report.auto=false")
-UNDRAWABLE = ("init.low=0,-1e308", "init.high=1e308")  # [-1e308, 1e308) is wider than a generator can draw
+BAD_LOW = ("init.low=0,-1e308",)  # -1e308: beyond the harness's limit on a starting weight's scale
 
 
 def status(run_dir: Path) -> dict:
@@ -45,20 +47,17 @@ def snapshot(sweep_dir: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def test_a_network_that_cannot_start_fails_alone_and_resume_completes_the_rest(tmp_path):
+def test_a_job_whose_config_fails_fails_alone_and_resume_completes_the_rest(tmp_path):
     sweep = tmp_path / "mixed"
-    done = run_cli("-m", "seed=1,2", *UNDRAWABLE, *QUICK, f"hydra.sweep.dir={sweep}")
+    done = run_cli("-m", "seed=1,2", *BAD_LOW, *QUICK, f"hydra.sweep.dir={sweep}")
     assert done.returncode == 1, done.stderr
-    assert "population of 4" in done.stdout  # one population: the bad networks were in it
+    assert "population of 2" in done.stdout  # the good jobs still train together
     assert [status(sweep / str(job))["status"] for job in range(4)] == ["completed", "failed", "completed", "failed"]
     for job in (1, 3):
-        assert status(sweep / str(job))["error"] == "OverflowError: Range exceeds valid bounds"
-        assert "OverflowError" in (sweep / str(job) / "traceback.txt").read_text()
+        assert "init.low" in status(sweep / str(job))["error"]
         assert not (sweep / str(job) / "metrics.csv").exists()
     alone = tmp_path / "good_only"  # the good jobs without the bad ones: the same files
-    assert (
-        run_cli("-m", "seed=1,2", "init.low=0", "init.high=1e308", *QUICK, f"hydra.sweep.dir={alone}").returncode == 0
-    )
+    assert run_cli("-m", "seed=1,2", "init.low=0", *QUICK, f"hydra.sweep.dir={alone}").returncode == 0
     for job, same in ((0, 0), (2, 1)):
         for name in ("metrics.csv", "params.npz"):
             assert (sweep / str(job) / name).read_bytes() == (alone / str(same) / name).read_bytes(), (job, name)
@@ -68,11 +67,32 @@ def test_a_network_that_cannot_start_fails_alone_and_resume_completes_the_rest(t
     (sweep / "2" / "params.npz").unlink()
     (sweep / "2" / "summary.json").write_text(json.dumps({**status(sweep / "2"), "status": "running"}))
     kept = (sweep / "0" / "metrics.csv").stat().st_mtime_ns
-    resumed = run_cli("-m", "seed=1,2", *UNDRAWABLE, *QUICK, f"hydra.sweep.dir={sweep}", "resume=true")
-    assert resumed.returncode == 1  # the bad networks fail again, alone
+    resumed = run_cli("-m", "seed=1,2", *BAD_LOW, *QUICK, f"hydra.sweep.dir={sweep}", "resume=true")
+    assert resumed.returncode == 1  # the bad jobs fail again, alone
     assert [status(sweep / str(job))["status"] for job in range(4)] == ["completed", "failed", "completed", "failed"]
     assert (sweep / "2" / "metrics.csv").read_bytes() == expected
     assert (sweep / "0" / "metrics.csv").stat().st_mtime_ns == kept
+
+
+def test_a_network_whose_weights_cannot_be_drawn_fails_alone_in_its_population(tmp_path):
+    """Past the config's checks, a network's own set-up can still fail (here its ``init.low`` is set
+    beyond what a generator can draw after validation): only its run fails, with its reason."""
+    configs = [
+        make_config("seed=1", "epochs=30"),
+        make_config("seed=2", "epochs=30"),
+        make_config("seed=3", "epochs=30"),
+    ]
+    configs[1].init.low, configs[1].init.high = -1e308, 1e308  # wider than a generator can draw
+    results = run_population(configs, [tmp_path / "together" / str(p) for p in range(3)])
+    assert [r.summary["status"] for r in results] == ["completed", "failed", "completed"]
+    assert isinstance(results[1].error, OverflowError)
+    assert status(tmp_path / "together" / "1")["error"] == "OverflowError: Range exceeds valid bounds"
+    alone = run_population([configs[0], configs[2]], [tmp_path / "alone" / str(p) for p in range(2)])
+    assert [r.summary["status"] for r in alone] == ["completed", "completed"]
+    for p, same in ((0, 0), (2, 1)):
+        for name in ("metrics.csv", "params.npz"):
+            together = (tmp_path / "together" / str(p) / name).read_bytes()
+            assert together == (tmp_path / "alone" / str(same) / name).read_bytes(), (p, name)
 
 
 def test_a_subdir_made_of_job_values_gives_each_job_its_directory(tmp_path):

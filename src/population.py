@@ -78,11 +78,14 @@ def run_population(
     run_dirs: list[Path],
     on_chunk: ProgressCallback | None = None,
     provenance: list[dict] | None = None,
+    writer_lanes: int | None = None,
 ) -> list[RunResult]:
     """Train ``configs`` as one population; network ``p`` writes ``run_dirs[p]``.
 
     ``provenance[p]`` is added to run ``p``'s summary (where it came from: code, machine, command).
     ``on_chunk(epochs, metrics)`` sees every chunk (metrics shaped ``(E, P)``), to print progress.
+    ``writer_lanes``: processes formatting ``metrics.csv`` beside the training (default: two for a
+    population of 32 or more, none below; a shard among others on the same cores takes none).
     """
     keys = {population_key(c) for c in configs}
     if len(keys) != 1:
@@ -122,7 +125,9 @@ def run_population(
     ]
     with signals_held():  # every run marked running, or none: a signal waits until they all are
         directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
-    rows = RowWriter(directories.paths, lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
+    if writer_lanes is None:
+        writer_lanes = WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0
+    rows = RowWriter(directories.paths, lanes=writer_lanes)
     try:
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):

@@ -29,6 +29,7 @@ import pandas as pd
 from .report.api import FIRST, LAST, load_runs
 from .report.measures import FINISHED, final_values
 from .report.tables import STATUSES, ReportInputError
+from .where import matches
 
 RESULTS = ["final_loss", "final_mae", "final_mse", "final_accuracy", "epochs_to_target", "epochs_run"]
 NOT_CONFIG = {*FIRST, *LAST} - {"seed"}
@@ -52,7 +53,6 @@ def column_of(runs: pd.DataFrame, key: str) -> str:
 
 def side(runs: pd.DataFrame, where: list[str], name: str, directory: str) -> pd.DataFrame:
     """The runs of one side: those of ``runs`` that match every ``key=value[,value]`` of ``where``."""
-    from .runs import matches  # the catalog's reading of a value (0.1, true, null, [8,4])
 
     keep = pd.Series(True, index=runs.index)
     for condition in where:

@@ -108,6 +108,7 @@ def run_population(
     run_dirs: list[Path],
     on_chunk: ProgressCallback | None = None,
     provenance: list[dict] | None = None,
+    writer_lanes: int | None = None,
 ) -> list[RunResult]:
     """Train ``configs`` as one population; network ``p`` writes ``run_dirs[p]``.
 
@@ -116,6 +117,8 @@ def run_population(
     A network whose own set-up fails is recorded ``failed`` with its reason (``RunResult.error``)
     and the others train; what the whole population shares (the dataset, the shapes) failing
     fails every run, and is raised.
+    ``writer_lanes``: processes formatting ``metrics.csv`` beside the training (default: two for a
+    population of 32 or more, none below; a shard among others on the same cores takes none).
     """
     keys = {population_key(c) for c in configs}
     if len(keys) != 1:
@@ -142,13 +145,15 @@ def run_population(
     if starting:
         trained = train_population(
             data, arch, params, optimizer, [configs[p] for p in starting], [run_dirs[p] for p in starting],
-            on_chunk, [provenance[p] for p in starting],
+            on_chunk, [provenance[p] for p in starting], writer_lanes,
         )  # fmt: skip
         results.update(zip(starting, trained))
     return [results[p] for p in range(len(configs))]
 
 
-def train_population(data, arch, params, optimizer, configs, run_dirs, on_chunk, provenance) -> list[RunResult]:
+def train_population(
+    data, arch, params, optimizer, configs, run_dirs, on_chunk, provenance, writer_lanes=None
+) -> list[RunResult]:
     """Train networks whose weights (``params``) and ``optimizer`` are set up, writing their run directories."""
     first = configs[0]
     loss = Loss(value(first.loss.name), value(first.loss.reduction))
@@ -171,7 +176,9 @@ def train_population(data, arch, params, optimizer, configs, run_dirs, on_chunk,
     ]
     with signals_held():  # every run marked running, or none: a signal waits until they all are
         directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
-    rows = RowWriter(directories.paths, lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
+    if writer_lanes is None:
+        writer_lanes = WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0
+    rows = RowWriter(directories.paths, lanes=writer_lanes)
     try:
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):

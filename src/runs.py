@@ -13,16 +13,15 @@ truncated file); the report parses every line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .report.tables import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
 from .tags import LABEL_KEYS, tagged, with_labels
+from .where import matches
 
 EXAMPLES = """\
 examples:
@@ -59,25 +58,6 @@ def find_key(sweep: Sweep, table: pd.DataFrame, key: str) -> tuple[str, pd.Serie
     known = ", ".join([*table.columns, *[k for k in sweep.config.columns if k not in table.columns]])
     hint = f" It could be any of: {', '.join(endings)}." if endings else ""
     raise CatalogError(f"Unknown key {key!r}.{hint} Known keys: {known}.")
-
-
-def as_cell(text: str):
-    """A value typed after ``=`` read as in YAML (``0.1``, ``true``, ``null``, ``[8,4]``), as the loader stores it."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
-
-
-def matches(column: pd.Series, alternatives: list[str]) -> pd.Series:
-    """Rows whose value equals one of ``alternatives`` (as YAML values, or as text)."""
-    wanted = [as_cell(text) for text in alternatives]
-    as_text = column.map(lambda v: "null" if v is None or v != v else str(v))
-    result = as_text.isin(alternatives)
-    for value in wanted:
-        result |= column.isna() if value is None else column.map(lambda v, value=value: v == value).astype(bool)
-    return result
 
 
 def select(sweep: Sweep, table: pd.DataFrame, statuses: list[str], wheres: list[str]) -> pd.DataFrame:

@@ -141,7 +141,9 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
     original_cwd = os.getcwd()
     sweep_dir = Path(os.path.abspath(composer.sweep_dir))
     members = [
-        PopulationJob(j.num, j.overrides, Path(os.path.abspath(j.run_dir)), j.working_dir(original_cwd), j.cfg, sweep_dir)
+        PopulationJob(
+            j.num, j.overrides, Path(os.path.abspath(j.run_dir)), j.working_dir(original_cwd), j.cfg, sweep_dir
+        )
         for j in jobs
     ]
     hooks = JobHooks(launcher.hydra_context, task_function, original_cwd)

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +36,7 @@ import numpy as np
 
 from ..decimal_text import PAD, join_rows, table_rows
 from .layout import METRICS_FILE, Unreadable
+from .signals import signals_held
 
 
 @dataclass
@@ -52,7 +54,8 @@ class ChunkRows:
 
 
 ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, small enough for the cache
-FLUSH_BYTES = 32 << 20  # rows held in memory before they go to disk, per writer
+FLUSH_BYTES = 32 << 20  # rows held in memory before they go to disk, per writer ...
+FLUSH_SECONDS = 0.25  # ... or for this long at most, so a file grows while its run trains
 
 
 def formatted_rows(chunk: ChunkRows):
@@ -92,8 +95,9 @@ def descriptors_to_spare() -> int:
 
 class RunFiles:
     """The ``metrics.csv`` of some runs, written through memory: each chunk's rows are added to
-    the runs' buffers, which go to disk together once they hold ``FLUSH_BYTES`` (or on ``flush``),
-    one ``write`` per run, through files kept open when there are few enough of them.
+    the runs' buffers, which go to disk together once they hold ``FLUSH_BYTES`` or have waited
+    ``FLUSH_SECONDS`` (or on ``flush``), one ``write`` per run, through files kept open when
+    there are few enough of them.
 
     ``add`` and ``flush`` return the number of the last chunk whose rows are all on disk.
     """
@@ -105,21 +109,25 @@ class RunFiles:
         self.keep_open = len(paths) <= descriptors_to_spare()
         self.descriptors: dict[int, int] = {}
         self.added_through = self.on_disk_through = -1
+        self.flushed_at = time.monotonic()
 
     def add(self, number: int, chunk: ChunkRows) -> int:
         for p, text in formatted_rows(chunk):
             self.buffers[p] += text
             self.buffered += len(text)
         self.added_through = number
-        return self.flush() if self.buffered >= FLUSH_BYTES else self.on_disk_through
+        due = self.buffered >= FLUSH_BYTES or time.monotonic() - self.flushed_at >= FLUSH_SECONDS
+        return self.flush() if due else self.on_disk_through
 
     def flush(self) -> int:
-        for p, buffer in enumerate(self.buffers):
-            if buffer:
-                self._write(p, buffer)
-                buffer.clear()
-        self.buffered = 0
-        self.on_disk_through = self.added_through
+        with signals_held():  # a buffer written is a buffer emptied: never written twice
+            for p, buffer in enumerate(self.buffers):
+                if buffer:
+                    self._write(p, buffer)
+                    buffer.clear()
+            self.buffered = 0
+            self.on_disk_through = self.added_through
+            self.flushed_at = time.monotonic()
         return self.on_disk_through
 
     def _write(self, p: int, data: bytearray) -> None:

@@ -36,6 +36,7 @@ from .experiments import register_experiments
 from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, run_population
 from .provenance import code_and_machine
+from .rundir.place import refuse_the_working_directory
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
 from .user_errors import cli, note_sweep, stop_for
@@ -124,8 +125,14 @@ def main(cfg: DictConfig) -> float:
     return objective(result.summary, config.objective)
 
 
+def entry_point() -> None:
+    """``main`` as the command line runs it: a run's files never go into the working directory itself."""
+    refuse_the_working_directory(sys.argv[1:])
+    main()
+
+
 if __name__ == "__main__":
-    cli(main)
+    cli(entry_point)
     if FAILED_RUNS:
         print(f"{len(FAILED_RUNS)} run(s) failed; see traceback.txt in: {', '.join(map(str, FAILED_RUNS))}")
         sys.exit(1)

@@ -132,6 +132,9 @@ class Buffers:
         slope[l]      (N, n_l, P)    f_l'(a<l>)
         products[l]   (N, n_{l-1}, n_l, P), see ``Products``
         grads         dL/dW<l> (n_{l-1}, n_l, P) and dL/db<l> (1, n_l, P), by name
+
+    and, made once too, the views that line ``a`` and ``delta`` up with ``terms[n, i, j, p]``:
+    ``a_by_j[l] = a[l][:, :, None, :]`` (``a[n, i, 0, p]``) and ``delta_by_i[l] = delta[l][:, None, :, :]``.
     """
 
     def __init__(self, arch: Architecture, samples: int, population: int):
@@ -141,6 +144,8 @@ class Buffers:
             return [None, *(np.empty((samples, arch.sizes[l], population)) for l in layers)]
 
         self.z, self.a, self.delta, self.slope = per_unit(), per_unit(), per_unit(), per_unit()
+        self.a_by_j = [None if a is None else a[:, :, None, :] for a in self.a]
+        self.delta_by_i = [None if delta is None else delta[:, None, :, :] for delta in self.delta]
         self.products = [None, *(Products(samples, *arch.sizes[l - 1 : l + 1], population) for l in layers)]
         self.grads: Params = {}
         for l in layers:
@@ -149,27 +154,27 @@ class Buffers:
                 self.grads[f"b{l}"] = np.empty((1, arch.sizes[l], population))
 
 
-def weighted_inputs(a: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, into ``out``."""
-    if a.shape[1] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,ijp->njp", a, W, out=out)
-    np.multiply(a[:, :, None, :], W, out=products.terms)  # terms[n, i, j, p]: all products in one pass
+def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
+    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, into ``out``; ``a_by_j`` is ``a[:, :, None, :]``."""
+    if a_by_j.shape[1] > SEQUENTIAL_UP_TO:
+        return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=out)
+    np.multiply(a_by_j, W, out=products.terms)  # terms[n, i, j, p]: all products in one pass
     return sum_in_order(products.by_input, out=out)
 
 
-def errors_back(delta: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``."""
-    if delta.shape[1] > SEQUENTIAL_UP_TO:
-        return np.einsum("njp,ijp->nip", delta, W, out=out)
-    np.multiply(delta[:, None, :, :], W, out=products.terms)
+def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
+    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``; ``delta_by_i`` is ``delta[:, None, :, :]``."""
+    if delta_by_i.shape[2] > SEQUENTIAL_UP_TO:
+        return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=out)
+    np.multiply(delta_by_i, W, out=products.terms)
     return sum_in_order(products.by_output, out=out)
 
 
-def weight_gradient(a: np.ndarray, delta: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
+def weight_gradient(a_by_j: np.ndarray, delta_by_i: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
     """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``."""
-    if a.shape[0] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,njp->ijp", a, delta, out=out)
-    np.multiply(a[:, :, None, :], delta[:, None, :, :], out=products.terms)
+    if a_by_j.shape[0] > SEQUENTIAL_UP_TO:
+        return np.einsum("nip,njp->ijp", a_by_j[:, :, 0], delta_by_i[:, 0], out=out)
+    np.multiply(a_by_j, delta_by_i, out=products.terms)
     return sum_in_order(products.by_sample, out=out)
 
 
@@ -180,12 +185,13 @@ def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers 
     written into ``buffers`` (new ones when not given): they hold this pass's values until the next.
     """
     buffers = buffers or Buffers(arch, len(X), params["W1"].shape[-1])
-    a = buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
+    a0 = buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
+    buffers.a_by_j[0] = a0[:, :, None, :]
     for l, f in enumerate(arch.activations, start=1):
-        z = weighted_inputs(a, params[arch.weights[l]], buffers.products[l], out=buffers.z[l])
+        z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l], out=buffers.z[l])
         if arch.bias:
             z += params[arch.biases[l]]
-        a = f.forward(z, out=buffers.a[l])  # a<l> = f_l(z<l>)
+        f.forward(z, out=buffers.a[l])  # a<l> = f_l(z<l>)
     return buffers.a
 
 
@@ -194,20 +200,24 @@ def backward(
 ) -> Params:
     """Gradients ``dL/dW<l>`` (and ``dL/db<l>``) of every network, by the chain rule.
 
-    They are written into ``buffers.grads`` (new buffers when not given) and hold until the next pass.
+    ``activations`` are ``forward``'s, in ``buffers`` (without ``buffers``, any list of them, and the
+    gradients go to new arrays); the gradients are written into ``buffers.grads`` and hold until the next pass.
     """
     L = arch.n_layers
-    buffers = buffers or Buffers(arch, len(dL_do), params["W1"].shape[-1])
+    if buffers is None or activations is not buffers.a:
+        buffers = Buffers(arch, len(dL_do), params["W1"].shape[-1])
+        buffers.a_by_j = [a[:, :, None, :] for a in activations]
     grads = buffers.grads
     delta = arch.activations[L - 1].derivative(activations[L], out=buffers.delta[L])
     np.multiply(dL_do, delta, out=delta)  # delta<L> = dL/da<L> * f_L'(a<L>)
     for l in range(L, 0, -1):
-        a_prev, products = activations[l - 1], buffers.products[l]
-        weight_gradient(a_prev, delta, products, out=grads[arch.weights[l]])
+        products = buffers.products[l]
+        weight_gradient(buffers.a_by_j[l - 1], buffers.delta_by_i[l], products, out=grads[arch.weights[l]])
         if arch.bias:
             sum_in_order(list(delta), out=grads[arch.biases[l]][0])
         if l > 1:
-            back = errors_back(delta, params[arch.weights[l]], products, out=buffers.z[l - 1])  # z<l-1>: done with
-            slope = arch.activations[l - 2].derivative(a_prev, out=buffers.slope[l - 1])
+            W = params[arch.weights[l]]
+            back = errors_back(buffers.delta_by_i[l], W, products, out=buffers.z[l - 1])  # z<l-1>: done with
+            slope = arch.activations[l - 2].derivative(activations[l - 1], out=buffers.slope[l - 1])
             delta = np.multiply(back, slope, out=buffers.delta[l - 1])  # delta<l-1> = e * f_{l-1}'(a<l-1>)
     return grads

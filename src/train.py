@@ -81,7 +81,7 @@ class FullBatch:
 
     def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray) -> None:
         """One epoch; writes the outputs ``o[n, k, p]`` before the update into ``outputs``."""
-        outputs[...] = update(arch, params, optimizer, loss, X, y, self.buffers)
+        np.copyto(outputs, update(arch, params, optimizer, loss, X, y, self.buffers))
 
 
 class MiniBatches:
@@ -128,7 +128,9 @@ def train(
     population = params["W1"].shape[-1]
     chunk_epochs = max(1, min(chunk_epochs, CHUNK_VALUES // (y.size * population)))
     outputs = np.empty((min(chunk_epochs, epochs), *y.shape[:2], population))
-    batches = batches or FullBatch(arch, len(X), population)
+    if batches is None:
+        batches = FullBatch(arch, len(X), population)
+        X = X[:, :, None]  # X[n, i, 0]: shared by every network, the same array every epoch
     for first in range(0, epochs, chunk_epochs):
         count = min(chunk_epochs, epochs - first)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

@@ -107,17 +107,27 @@ SEQUENTIAL_UP_TO = 64  # longer sums go to np.einsum: faster, equal only within 
 
 
 class Products:
-    """The products ``terms[n, i, j, p]`` of one layer's sums, and the slices each sum adds up.
+    """The products of one layer's three sums, each laid out so that every term of its sum is one block.
 
-    One array serves the layer's three sums in turn (over ``i`` forward, over ``j`` back, over
-    ``n`` for the gradient); the lists of slices are made once, not every epoch.
+    NumPy adds contiguous blocks fastest, so each sum gets the products ``terms[n, i, j, p]`` in an
+    order of its own, the summed index first (one memory serves all three, one sum after the other)::
+
+        for_z[i][n, j, p] = a[n, i, p] * W[i, j, p]           z = sum_i for_z[i]
+        for_e[j][n, i, p] = delta[n, j, p] * W[i, j, p]       e = sum_j for_e[j]
+        for_g[n][i, j, p] = a[n, i, p] * delta[n, j, p]       g = sum_n for_g[n]
+
+    ``terms_for_z``, ``terms_for_e`` and ``terms_for_g`` are the same three arrays seen as ``terms[n, i, j, p]``,
+    for the one multiply that writes all the products of a sum.
     """
 
     def __init__(self, samples: int, n_in: int, n_out: int, population: int):
-        self.terms = terms = np.empty((samples, n_in, n_out, population))
-        self.by_input = [terms[:, i] for i in range(n_in)]  # terms[:, i][n, j, p]
-        self.by_output = [terms[:, :, j] for j in range(n_out)]  # terms[:, :, j][n, i, p]
-        self.by_sample = list(terms)  # terms[n][i, j, p]
+        memory = np.empty(samples * n_in * n_out * population)
+        for_z = memory.reshape(n_in, samples, n_out, population)
+        for_e = memory.reshape(n_out, samples, n_in, population)
+        for_g = memory.reshape(samples, n_in, n_out, population)
+        self.terms_for_z, self.for_z = for_z.transpose(1, 0, 2, 3), list(for_z)
+        self.terms_for_e, self.for_e = for_e.transpose(1, 2, 0, 3), list(for_e)
+        self.terms_for_g, self.for_g = for_g, list(for_g)
 
 
 class Buffers:
@@ -158,24 +168,24 @@ def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products, out: 
     """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, into ``out``; ``a_by_j`` is ``a[:, :, None, :]``."""
     if a_by_j.shape[1] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=out)
-    np.multiply(a_by_j, W, out=products.terms)  # terms[n, i, j, p]: all products in one pass
-    return sum_in_order(products.by_input, out=out)
+    np.multiply(a_by_j, W, out=products.terms_for_z)  # all products in one pass
+    return sum_in_order(products.for_z, out=out)
 
 
 def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
     """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``; ``delta_by_i`` is ``delta[:, None, :, :]``."""
     if delta_by_i.shape[2] > SEQUENTIAL_UP_TO:
         return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=out)
-    np.multiply(delta_by_i, W, out=products.terms)
-    return sum_in_order(products.by_output, out=out)
+    np.multiply(delta_by_i, W, out=products.terms_for_e)
+    return sum_in_order(products.for_e, out=out)
 
 
 def weight_gradient(a_by_j: np.ndarray, delta_by_i: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
     """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``."""
     if a_by_j.shape[0] > SEQUENTIAL_UP_TO:
         return np.einsum("nip,njp->ijp", a_by_j[:, :, 0], delta_by_i[:, 0], out=out)
-    np.multiply(a_by_j, delta_by_i, out=products.terms)
-    return sum_in_order(products.by_sample, out=out)
+    np.multiply(a_by_j, delta_by_i, out=products.terms_for_g)
+    return sum_in_order(products.for_g, out=out)
 
 
 def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers | None = None) -> list[np.ndarray]:
@@ -185,8 +195,9 @@ def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers 
     written into ``buffers`` (new ones when not given): they hold this pass's values until the next.
     """
     buffers = buffers or Buffers(arch, len(X), params["W1"].shape[-1])
-    a0 = buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
-    buffers.a_by_j[0] = a0[:, :, None, :]
+    if buffers.a[0] is not X:  # new inputs (full batch: only the first time), lined up with the products
+        buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
+        buffers.a_by_j[0] = buffers.a[0][:, :, None, :]
     for l, f in enumerate(arch.activations, start=1):
         z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l], out=buffers.z[l])
         if arch.bias:

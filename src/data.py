@@ -1,6 +1,8 @@
 """Datasets: truth tables of logic gates, n-bit parity, and a user's own table.
 
-A dataset is ``X`` of shape ``(N, n_in)`` and ``y`` of shape ``(N, n_out)``, float64.
+A dataset is ``X`` of shape ``(N, n_in)`` and ``y`` of shape ``(N, n_out)``, float64. Each is
+one function registered in ``DATASETS`` under the name ``dataset.name`` gives it; its
+parameters are the ``dataset.*`` keys it reads (``parity(bits)`` reads ``dataset.bits``).
 The gates take two inputs in the order ``[0,0], [0,1], [1,0], [1,1]`` (the article's);
 ``parity`` with ``bits = n`` takes all ``2**n`` inputs in binary counting order, and
 its target is 1 when an odd number of inputs are 1 (``xor`` is 2-bit parity).
@@ -9,22 +11,15 @@ its target is 1 when an odd number of inputs are 1 (``xor`` is 2-bit parity).
 from __future__ import annotations
 
 import csv
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .config import value_of
 from .errors import ConfigError
+from .registry import Registry
 
-GATES = {
-    "xor": lambda a, b: a ^ b,
-    "and": lambda a, b: a & b,
-    "or": lambda a, b: a | b,
-    "nand": lambda a, b: 1 - (a & b),
-    "xnor": lambda a, b: 1 - (a ^ b),
-}
+DATASETS = Registry("dataset", "dataset.name")
 
 
 @dataclass(frozen=True)
@@ -35,17 +30,57 @@ class Dataset:
 
 
 def binary_inputs(bits: int) -> np.ndarray:
-    """All ``2**bits`` rows of ``bits`` zeros and ones, in counting order."""
-    return np.array(list(itertools.product((0, 1), repeat=bits)), dtype=np.int64)
+    """All ``2**bits`` rows of ``bits`` zeros and ones, in counting order: row ``r`` is ``r`` in binary,
+    ``X[r, i] = (r >> (bits - 1 - i)) & 1``, the first input the most significant bit."""
+    rows = np.arange(2**bits, dtype=np.int64)[:, None]
+    return (rows >> np.arange(bits - 1, -1, -1, dtype=np.int64)) & 1
 
 
-def logic_gate(name: str) -> Dataset:
+def truth_table(name: str, rule) -> Dataset:
+    """The four rows of a two-input gate, ``y = rule(a, b)`` for inputs ``[a, b]``."""
     X = binary_inputs(2)
-    y = GATES[name](X[:, 0], X[:, 1])
+    y = rule(X[:, 0], X[:, 1])
     return Dataset(name, X.astype(np.float64), y.reshape(-1, 1).astype(np.float64))
 
 
+@DATASETS.register("xor")
+def xor() -> Dataset:
+    """1 when the inputs differ: ``a ^ b``."""
+    return truth_table("xor", lambda a, b: a ^ b)
+
+
+@DATASETS.register("and")
+def and_gate() -> Dataset:
+    """1 when both inputs are 1: ``a & b``."""
+    return truth_table("and", lambda a, b: a & b)
+
+
+@DATASETS.register("or")
+def or_gate() -> Dataset:
+    """1 when either input is 1: ``a | b``."""
+    return truth_table("or", lambda a, b: a | b)
+
+
+@DATASETS.register("nand")
+def nand() -> Dataset:
+    """0 when both inputs are 1: ``1 - (a & b)``."""
+    return truth_table("nand", lambda a, b: 1 - (a & b))
+
+
+@DATASETS.register("xnor")
+def xnor() -> Dataset:
+    """1 when the inputs are equal: ``1 - (a ^ b)``."""
+    return truth_table("xnor", lambda a, b: 1 - (a ^ b))
+
+
+def logic_gate(name: str) -> Dataset:
+    """The truth table of the gate registered as ``name`` (``xor``, ``and``, ...)."""
+    return DATASETS[name]()
+
+
+@DATASETS.register("parity")
 def parity(bits: int) -> Dataset:
+    """All ``2**bits`` inputs; ``y = (sum_i X[n, i]) % 2``, 1 when an odd number of inputs are 1."""
     X = binary_inputs(bits)
     y = X.sum(axis=1) % 2
     return Dataset(f"parity{bits}", X.astype(np.float64), y.reshape(-1, 1).astype(np.float64))
@@ -68,10 +103,14 @@ def _as_matrix(rows, key: str, what: str) -> np.ndarray:
     return matrix
 
 
+@DATASETS.register("table")
 def table(inputs, targets, n_inputs: int | None) -> Dataset:
     """A user's own table, given inline: ``inputs`` rows and ``targets`` values or rows."""
-    X = _as_matrix(inputs or [], "dataset.inputs", "input rows such as [[0,0],[0,1]]")
-    y = _as_matrix(targets or [], "dataset.targets", "targets such as [0,1] or [[0],[1]]")
+    for key, rows, example in (("dataset.inputs", inputs, "[[0,0],[0,1]]"), ("dataset.targets", targets, "[0,1]")):
+        if not isinstance(rows, (list, tuple)):
+            raise ConfigError(key, rows, f"a non-empty list in brackets, such as {key}={example}")
+    X = _as_matrix(inputs, "dataset.inputs", "input rows such as [[0,0],[0,1]]")
+    y = _as_matrix(targets, "dataset.targets", "targets such as [0,1] or [[0],[1]]")
     if len(y) != len(X):
         raise ConfigError("dataset.targets", targets, f"one target per input row ({len(X)} rows)")
     if n_inputs is not None and X.shape[1] != n_inputs:
@@ -89,6 +128,7 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+@DATASETS.register("csv")
 def from_csv(path: str | None, n_inputs: int | None, n_outputs: int) -> Dataset:
     """A table from a CSV file: inputs first, then ``n_outputs`` target columns.
 
@@ -138,14 +178,5 @@ def from_csv(path: str | None, n_inputs: int | None, n_outputs: int) -> Dataset:
 
 
 def load(config) -> Dataset:
-    """The dataset a ``DatasetConfig`` names."""
-    name = value_of(config.name)
-    if name in GATES:
-        return logic_gate(name)
-    if name == "parity":
-        return parity(config.bits)
-    if name == "table":
-        return table(config.inputs, config.targets, config.n_inputs)
-    if name == "csv":
-        return from_csv(config.path, config.n_inputs, config.n_outputs)
-    raise ConfigError("dataset.name", name, f"one of {sorted([*GATES, 'parity', 'table', 'csv'])}")
+    """The dataset a ``DatasetConfig`` names, given the ``dataset.*`` keys it reads."""
+    return DATASETS.build(config.name, config)

@@ -11,3 +11,6 @@ class ConfigError(Exception):
     def __init__(self, key: str, value, allowed: str):
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"Invalid value for '{key}': {value!r}. Allowed: {allowed}.")
+
+    def __reduce__(self):  # sent between processes (shards, Ray, SLURM) whole
+        return type(self), (self.key, self.value, self.allowed)

@@ -16,6 +16,7 @@ from omegaconf.errors import OmegaConfBaseException
 from .config import Config, validate
 from .config import value_of as value
 from .errors import ConfigError
+from .metrics import HIGHER_IS_BETTER
 
 FAILED_RUNS: list[Path] = []  # run directories of this process's jobs that failed
 
@@ -35,7 +36,7 @@ def objective(summary: dict, objective) -> float:
     ``objective.target``, its epochs to reach it; ``inf`` (``-inf`` for accuracy, where higher
     is better) when the run did not complete or never reached the target."""
     metric = value(objective.metric)
-    worst = -math.inf if metric == "accuracy" else math.inf
+    worst = -math.inf if metric in HIGHER_IS_BETTER else math.inf
     if summary["status"] != "completed":
         return math.inf if objective.target is not None else worst
     if objective.target is not None:

@@ -17,13 +17,21 @@ import numpy as np
 from . import data as datasets
 from .config import Config, fingerprint, hidden_widths
 from .config import value_of as value
-from .metrics_file import RowWriter
-from .nn.init import InitSpec
+from .metrics import HIGHER_IS_BETTER
 from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
-from .nn.optim import SGD, Adam, Momentum, RMSProp
-from .tracking import RunDirectories, error_message, record_error, save_params, status_of_error, write_traceback
-from .train import MiniBatches, train
+from .nn.optim import OPTIMIZERS
+from .rundir.metrics_csv import RowWriter
+from .rundir.writer import (
+    RunDirectories,
+    error_message,
+    record_error,
+    save_params,
+    signals_held,
+    status_of_error,
+    write_traceback,
+)
+from .train import METRICS, MiniBatches, train
 
 
 def population_key(config: Config) -> tuple:
@@ -31,31 +39,27 @@ def population_key(config: Config) -> tuple:
     m, o, t = config.model, config.optimizer, config.train
     return (
         hidden_widths(m.hidden), value(m.activation), value(m.output_activation), m.bias,
-        value(o.name), o.nesterov, value(config.loss.name), value(config.loss.reduction),
+        value(o.name), *shared_hyperparameters(o), value(config.loss.name), value(config.loss.reduction),
         repr(asdict(config.dataset)), t.epochs, t.batch_size, config.log.every, config.log.chunk_epochs,
     )  # fmt: skip
 
 
+def shared_hyperparameters(o) -> tuple:
+    """The optimiser's switches (``nesterov``): one value for a whole population, unlike its numbers."""
+    return tuple(getattr(o, key) for key in OPTIMIZERS.keys_read(o.name) if isinstance(getattr(o, key), bool))
+
+
 def build_optimizer(configs: list[Config]):
-    """One optimiser for the population, with each network's own hyperparameters."""
-    o = [c.optimizer for c in configs]
-    name = value(o[0].name)
-    lr = [c.lr for c in o]
-    if name == "sgd":
-        return SGD(lr)
-    if name == "momentum":
-        return Momentum(lr, [c.momentum for c in o], nesterov=o[0].nesterov)
-    if name == "rmsprop":
-        return RMSProp(lr, [c.rho for c in o], [c.eps for c in o])
-    return Adam(lr, [c.beta1 for c in o], [c.beta2 for c in o], [c.eps for c in o])
+    """One optimiser for the population: each network's own numbers (``lr[p]``), its switches shared.
 
-
-def init_spec(config: Config) -> InitSpec:
-    i = config.init
-    return InitSpec(
-        seed=i.seed, scheme=value(i.scheme), generator=value(i.generator), distribution=value(i.distribution),
-        low=i.low, high=i.high, mean=i.mean, std=i.std, gain=i.gain,
-    )  # fmt: skip
+    The registered optimiser ``optimizer.name`` is given the keys its constructor names.
+    """
+    name = configs[0].optimizer.name
+    settings = {}
+    for key in OPTIMIZERS.keys_read(name):
+        values = [getattr(c.optimizer, key) for c in configs]
+        settings[key] = values[0] if isinstance(values[0], bool) else values
+    return OPTIMIZERS[name](**settings)
 
 
 @dataclass
@@ -74,11 +78,14 @@ def run_population(
     run_dirs: list[Path],
     on_chunk: ProgressCallback | None = None,
     provenance: list[dict] | None = None,
+    writer_lanes: int | None = None,
 ) -> list[RunResult]:
     """Train ``configs`` as one population; network ``p`` writes ``run_dirs[p]``.
 
     ``provenance[p]`` is added to run ``p``'s summary (where it came from: code, machine, command).
     ``on_chunk(epochs, metrics)`` sees every chunk (metrics shaped ``(E, P)``), to print progress.
+    ``writer_lanes``: processes formatting ``metrics.csv`` beside the training (default: two for a
+    population of 32 or more, none below; a shard among others on the same cores takes none).
     """
     keys = {population_key(c) for c in configs}
     if len(keys) != 1:
@@ -91,7 +98,7 @@ def run_population(
         arch = Architecture(
             sizes, value(first.model.activation), value(first.model.output_activation), first.model.bias
         )
-        params = init_params(arch, [init_spec(c) for c in configs])
+        params = init_params(arch, [c.init for c in configs])
         optimizer = build_optimizer(configs)
         loss = Loss(value(first.loss.name), value(first.loss.reduction))
         epochs = first.train.epochs
@@ -99,43 +106,62 @@ def run_population(
         if first.train.batch_size is not None and first.train.batch_size < len(data.X):
             batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
     except BaseException as error:  # nothing trained yet: each run is failed, with the reason
-        for run_dir, extra in zip(run_dirs, provenance):
-            record_error(run_dir, error, summary=extra)
+        with signals_held():
+            for run_dir, extra in zip(run_dirs, provenance):
+                record_error(run_dir, error, summary=extra)
         raise
 
     initial = {name: array.copy() for name, array in params.items()}
     started = time.perf_counter()
-    summaries = [{"seed": c.init.seed, "config_sha": fingerprint(c), **extra} for c, extra in zip(configs, provenance)]
-    targets = [None if c.objective.target is None else (value(c.objective.metric), c.objective.target) for c in configs]
-    directories = RunDirectories(run_dirs, summaries, first.log.every, epochs - 1, targets)
-    rows = RowWriter(lanes=WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0)
+    summaries = [
+        {"seed": c.init.seed, "config_sha": fingerprint(c), "tags": list(c.tags), "notes": c.notes, **extra}
+        for c, extra in zip(configs, provenance)
+    ]
+    targets = [
+        None
+        if c.objective.target is None
+        else (value(c.objective.metric), c.objective.target, value(c.objective.metric) in HIGHER_IS_BETTER)
+        for c in configs
+    ]
+    with signals_held():  # every run marked running, or none: a signal waits until they all are
+        directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
+    if writer_lanes is None:
+        writer_lanes = WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0
+    rows = RowWriter(directories.paths, lanes=writer_lanes)
     try:
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
-            rows.write(directories.rows_of_chunk(chunk.epochs, chunk.metrics))
+            rows.write(*directories.rows_of_chunk(chunk.epochs, chunk.metrics))
             last_outputs = chunk.outputs[-1].copy()
             if on_chunk is not None:
                 on_chunk(chunk.epochs, chunk.metrics)
         rows.close()
         wall_time = (time.perf_counter() - started) / len(configs)
         results = []
-        for p, run_dir in enumerate(directories.run_dirs):
-            save_params(run_dir, network(initial, p), network(params, p))
-            diverged = directories.diverged_at[p] >= 0
-            predictions = None if diverged else last_outputs[:, :, p].tolist()
-            summary = directories.finish(
-                p,
-                epochs_planned=epochs,
-                predictions={"inputs": data.X.tolist(), "outputs": predictions, "targets": data.y.tolist()},
-                wall_time_s=wall_time,
-                population_size=len(configs),
-            )
-            results.append(RunResult(run_dir, summary))
-    except BaseException as error:  # keep the rows handed over, record every unfinished run's end, re-raise
-        rows.close()
-        for p, run_dir in enumerate(directories.run_dirs):
-            if not directories.finished[p]:
-                write_traceback(run_dir, error)
-                directories.finish(p, status_of_error(error), error=error_message(error))
+        with signals_held():  # a signal now would leave a run marked but not written: it waits
+            for p, run_dir in enumerate(directories.run_dirs):
+                save_params(run_dir, network(initial, p), network(params, p))
+                diverged = directories.diverged_on_disk[p] >= 0
+                summary = directories.finish(
+                    p,
+                    predictions={
+                        "inputs": data.X,
+                        "outputs": None if diverged else last_outputs[:, :, p],
+                        "targets": data.y,
+                    },
+                    epochs_planned=epochs,
+                    wall_time_s=wall_time,
+                    population_size=len(configs),
+                )
+                results.append(RunResult(run_dir, summary))
+    except BaseException as error:  # keep the rows on disk, record every unfinished run's end, re-raise
+        with signals_held():
+            try:
+                rows.close()
+            finally:
+                for p, run_dir in enumerate(directories.run_dirs):
+                    if not directories.finished[p]:
+                        write_traceback(run_dir, error)
+                        directories.finish(p, status_of_error(error), error=error_message(error))
         raise
     return results

@@ -50,4 +50,14 @@ def code_and_machine() -> dict:
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "command": command_line(),
+        "cpu_features": cpu_features(),
     }
+
+
+def cpu_features() -> list[str] | None:
+    """The CPU features NumPy uses here (``AVX512F``, ...): its ``exp`` rounds by them."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # NumPy without this table
+        return None
+    return sorted(name for name, enabled in features.items() if enabled)

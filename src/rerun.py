@@ -17,12 +17,12 @@ fails ends with exit code 1 (its traceback in ``traceback.txt``), Ctrl-C with 13
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
@@ -32,11 +32,11 @@ from .errors import ConfigError
 from .jobs import to_config
 from .population import run_population
 from .provenance import code_and_machine
-from .tracking import METRICS_FILE, SUMMARY_FILE
+from .rundir.layout import CONFIG_FILE, METRICS_FILE, OVERRIDES_FILE, TRACEBACK_FILE, Unreadable
+from .rundir.reader import read_curve, read_summary
 from .user_errors import cli
 
-CONFIG_FILE = Path(".hydra") / "config.yaml"
-OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
+TOLERANCE = 1e-6  # relative: what "equal" means between machines whose NumPy rounds exp differently
 
 
 def missing_keys(schema: DictConfig, loaded: DictConfig, prefix: str = "") -> list[str]:
@@ -68,6 +68,12 @@ def saved_config(run_dir: Path) -> Config:
         raise ConfigError("RUN_DIR", str(run_dir), f"{unreadable}; that file cannot be read ({first})") from None
     if not OmegaConf.is_dict(loaded):
         raise ConfigError("RUN_DIR", str(run_dir), f"{unreadable}; that file holds no mapping")
+    for key in added_keys(run_dir):  # ``+key=value`` at the command line: no part of the schema, nor of training
+        OmegaConf.update(loaded, key, None, force_add=True)
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(loaded, parent) if parent else loaded
+        if OmegaConf.is_dict(node) and leaf in node:
+            del node[leaf]
     missing = missing_keys(OmegaConf.structured(Config), loaded)
     if missing:  # a saved config holds every key; one without some was cut short, and defaults would stand in
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -82,6 +88,11 @@ def saved_config(run_dir: Path) -> Config:
         key = getattr(error, "full_key", None) or "config"
         raise ConfigError(key, getattr(error, "value", None), f"{str(error).splitlines()[0]} (in {path})") from None
     return to_config(merged)
+
+
+def added_keys(run_dir: Path) -> list[str]:
+    """The keys the run's command line added to the config (``+key=value``), outside the schema."""
+    return [o.split("=", 1)[0].lstrip("+") for o in saved_overrides(run_dir) or [] if o.startswith("+") and "=" in o]
 
 
 def saved_overrides(run_dir: Path) -> list[str] | None:
@@ -148,9 +159,60 @@ def parser() -> argparse.ArgumentParser:
 
 def original_status(run_dir: Path) -> str | None:
     try:
-        return json.loads((run_dir / SUMMARY_FILE).read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
+        return read_summary(run_dir).get("status")
+    except Unreadable:
         return None
+
+
+def cpu_features(run_dir: Path) -> list[str] | None:
+    try:
+        return read_summary(run_dir).get("cpu_features")
+    except Unreadable:
+        return None
+
+
+def largest_difference(original: Path, new: Path) -> float | None:
+    """The largest relative difference between two runs' metrics, epoch by epoch; ``None`` if they
+    cannot be compared (other epochs, other columns, unreadable)."""
+    try:
+        a, b = read_curve(original), read_curve(new)
+    except (OSError, Unreadable):
+        return None
+    if a.shape != b.shape or not np.array_equal(a[:, 0], b[:, 0]):
+        return None
+    scale = np.maximum(np.abs(a[:, 1:]), np.abs(b[:, 1:]))
+    difference = np.abs(a[:, 1:] - b[:, 1:]) / np.where(scale > 0, scale, 1.0)
+    return float(np.nanmax(difference)) if difference.size else 0.0
+
+
+def verdict(original: Path, new: Path) -> tuple[str, bool]:
+    """What to say of the new ``metrics.csv`` against the original's, and whether that is a success.
+
+    Byte-identical holds on one machine (same NumPy, same CPU features); between machines whose
+    CPU features differ, NumPy's ``exp`` may round the last bit differently, and the runs agree
+    within ``TOLERANCE`` (relative) instead.
+    """
+    if same_bytes(original / METRICS_FILE, new / METRICS_FILE):
+        return f"{METRICS_FILE} is byte-identical to the original's.", True
+    difference = largest_difference(original, new)
+    before, now = cpu_features(original), cpu_features(new)
+    machines = (
+        f" The original ran on a CPU with other features ({', '.join(sorted(set(before) ^ set(now)))} differ), "
+        "where NumPy's exp may round the last bit differently."
+        if before is not None and now is not None and set(before) != set(now)
+        else " Both ran with the same CPU features, where byte-identical is expected."
+        if before is not None and now is not None
+        else ""
+    )
+    if difference is None:
+        return f"{METRICS_FILE} is NOT identical to the original's, and cannot be compared row by row.{machines}", False
+    within = difference <= TOLERANCE
+    said = f"equal within a relative {TOLERANCE:g}" if within else f"different beyond a relative {TOLERANCE:g}"
+    return (
+        f"{METRICS_FILE} is NOT byte-identical to the original's: {said} (largest relative difference {difference:.3g})."
+        f"{machines}",
+        within and bool(machines) and set(before or []) != set(now or []),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,17 +224,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError:
         raise  # one paragraph and exit code 2, by ``cli``
     except Exception as error:  # recorded as failed in the new run directory, its traceback beside it
-        print(f"The re-run failed ({type(error).__name__}: {error}); see {out / 'traceback.txt'}.")
+        print(f"The re-run failed ({type(error).__name__}: {error}); see {out / TRACEBACK_FILE}.")
         return 1
-    status = json.loads((out / SUMMARY_FILE).read_text())["status"]
+    status = read_summary(out)["status"]
     print(f"Re-ran {args.run_dir} into {out} ({status}).")
     before = original_status(args.run_dir)
     if before not in ("completed", "diverged"):
         print(f"The original run did not finish (status {before}): no {METRICS_FILE} to compare with.")
         return 0
-    identical = same_bytes(args.run_dir / METRICS_FILE, out / METRICS_FILE)
-    print(f"{METRICS_FILE} is {'byte-identical to' if identical else 'NOT identical to'} the original's.")
-    return 0 if identical else 1
+    said, agrees = verdict(args.run_dir, out)
+    print(said)
+    return 0 if agrees else 1
 
 
 def entry_point() -> None:

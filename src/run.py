@@ -8,7 +8,18 @@ Hydra's ``DictConfig`` is seen only here, in ``jobs`` and in the batched launche
 
 from __future__ import annotations
 
+import signal
 import sys
+
+
+def _quit_quietly(signum, frame):
+    sys.exit(128 + signum)
+
+
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _quit_quietly)  # Ctrl-C while starting up: nothing begun, nothing to mark
+
+import itertools
 from pathlib import Path
 
 import hydra
@@ -26,8 +37,9 @@ from .hydra_mode import answer_the_mode_without_composing
 from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, run_population
 from .provenance import code_and_machine
-from .tracking import completed_summary, record_error
-from .user_errors import cli, stop_for
+from .rundir.reader import completed_summary, read_predictions
+from .rundir.writer import record_error
+from .user_errors import cli, note_sweep, stop_for
 
 register()
 register_experiments()
@@ -51,18 +63,24 @@ def number(x: float) -> str:
     return f"{x:g}"
 
 
+PRINTED_ROWS = 16  # a larger table is summed up, and kept whole in the run directory
+
+
 def print_predictions(result: RunResult, decimals: int) -> None:
-    """The article's table: input, predicted output, expected value."""
+    """The article's table: input, predicted output, expected value (its first rows, when long)."""
     summary = result.summary
-    predictions = summary["predictions"]
-    if predictions["outputs"] is None:
+    predictions = read_predictions(result.run_dir, summary)
+    if predictions is None or predictions["outputs"] is None:
         print(f"Diverged at epoch {summary['diverged_at_epoch']}: no predictions.")
         return
     print("| Input | Predicted Output | Expected Value |")
     print("|---|---|---|")
-    for inputs, outputs, targets in zip(predictions["inputs"], predictions["outputs"], predictions["targets"]):
+    rows = zip(predictions["inputs"], predictions["outputs"], predictions["targets"])
+    for inputs, outputs, targets in itertools.islice(rows, PRINTED_ROWS):
         shown = ", ".join(f"{o:.{decimals}f}" for o in outputs)
         print(f"| [{','.join(map(number, inputs))}] | {shown} | {', '.join(map(number, targets))} |")
+    if len(predictions["inputs"]) > PRINTED_ROWS:
+        print(f"... and {len(predictions['inputs']) - PRINTED_ROWS} more rows (solved: {summary.get('solved')}).")
 
 
 def shown_path(path: Path) -> Path:
@@ -79,6 +97,8 @@ def main(cfg: DictConfig) -> float:
     run_dir = Path(hydra_config.runtime.output_dir)
     single = hydra_config.mode == RunMode.RUN
     overrides = list(hydra_config.overrides.task)
+    if not single:
+        note_sweep(hydra_config.sweep.dir)
     provenance = {**code_and_machine(), "overrides": overrides}
     try:
         config = to_config(cfg)

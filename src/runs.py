@@ -3,7 +3,7 @@
 One line per run: its directory, status, the config values that vary between the runs,
 seed, final loss and epochs run. Runs are found at any depth below each directory (the
 latest sweep under ``outputs/sweeps`` when none is given) by the same loader as the report
-(``src.report.load``), so both agree on every status: a run marked ``running`` whose
+(``src.report.tables``, over ``src.rundir.reader``), so both agree on every status: a run marked ``running`` whose
 process is gone shows as ``unfinished``, a run with a damaged file as ``unreadable``.
 
 The catalog checks the header and the last line of each ``metrics.csv`` (enough to catch a
@@ -13,15 +13,15 @@ truncated file); the report parses every line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from .report.load import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
+from .report.tables import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
+from .tags import LABEL_KEYS, tagged, with_labels
+from .where import matches
 
 EXAMPLES = """\
 examples:
@@ -29,6 +29,8 @@ examples:
   python -m src.runs outputs/ --status failed --sort final_loss
   python -m src.runs outputs/sweeps/X --where hidden=4 --where lr=0.1,0.5
   python -m src.runs outputs/sweeps/X --csv > runs.csv
+  python -m src.runs outputs/ --tag baseline           runs whose config has tags=[baseline,...]
+  python -m src.runs diff A B                          what differs between two runs (python -m src.runs diff -h)
 """
 
 
@@ -39,9 +41,9 @@ class CatalogError(Exception):
 def catalog_table(sweep: Sweep) -> pd.DataFrame:
     """The catalog's columns: path, status, varying values, seed, final loss, epochs run and planned, problem."""
     runs = sweep.runs
-    varying = [key for key in sweep.varying if key != "seed"]
+    varying = [key for key in sweep.varying if key not in ("seed", *LABEL_KEYS)]
     columns = ["path", "status", *varying, "seed", "final_loss", "epochs_run", "epochs_planned", "problem"]
-    return runs[columns]
+    return with_labels(runs[columns], sweep.config, before="problem").drop(columns="notes", errors="ignore")
 
 
 def find_key(sweep: Sweep, table: pd.DataFrame, key: str) -> tuple[str, pd.Series]:
@@ -56,25 +58,6 @@ def find_key(sweep: Sweep, table: pd.DataFrame, key: str) -> tuple[str, pd.Serie
     known = ", ".join([*table.columns, *[k for k in sweep.config.columns if k not in table.columns]])
     hint = f" It could be any of: {', '.join(endings)}." if endings else ""
     raise CatalogError(f"Unknown key {key!r}.{hint} Known keys: {known}.")
-
-
-def as_cell(text: str):
-    """A value typed after ``=`` read as in YAML (``0.1``, ``true``, ``null``, ``[8,4]``), as the loader stores it."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
-
-
-def matches(column: pd.Series, alternatives: list[str]) -> pd.Series:
-    """Rows whose value equals one of ``alternatives`` (as YAML values, or as text)."""
-    wanted = [as_cell(text) for text in alternatives]
-    as_text = column.map(lambda v: "null" if v is None or v != v else str(v))
-    result = as_text.isin(alternatives)
-    for value in wanted:
-        result |= column.isna() if value is None else column.map(lambda v, value=value: v == value).astype(bool)
-    return result
 
 
 def select(sweep: Sweep, table: pd.DataFrame, statuses: list[str], wheres: list[str]) -> pd.DataFrame:
@@ -145,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
         help="only runs whose config has this value (repeat for more conditions; VALUE may be a,b for either); "
         "KEY is a config key such as lr, model.activation or its last part (activation)",
     )  # fmt: skip
+    p.add_argument("--tag", action="append", default=[], metavar="NAME", help="only runs tagged NAME (repeat: all)")
     p.add_argument("--sort", metavar="COLUMN", help="sort by a column or config key, such as final_loss or lr")
     p.add_argument("--reverse", action="store_true", help="sort in descending order")
     p.add_argument("--csv", action="store_true", help="write every column as CSV to stdout instead of the table")
@@ -152,16 +136,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:  # python -m src.runs diff A B: src/diff.py
+        from .diff import main as diff
+
+        return diff(argv[1:])
     args = parser().parse_args(argv)
     statuses = [s.strip() for option in args.status for s in option.split(",") if s.strip()]
     try:
         sweep = load_sweeps([Path(d) for d in args.dirs] or [latest_sweep()], metrics=())
         table = sort(sweep, select(sweep, catalog_table(sweep), statuses, args.where), args.sort, args.reverse)
+        table = table[tagged(sweep.config, table.index, args.tag)]
     except (ReportInputError, CatalogError) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     if args.csv:
-        full = sweep.runs.loc[table.index].drop(columns=["predictions"])
+        full = with_labels(sweep.runs.loc[table.index].drop(columns=["predictions"]), sweep.config)
         full.to_csv(sys.stdout, index=False)
         return 0
     if table.empty:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Dataset
+from .metrics import METRICS as METRICS  # re-exported: the metrics that metrics_of computes
 from .nn.losses import Loss
 from .nn.network import Architecture, Buffers, Params, backward, forward
 from .nn.summation import total_over_samples
 
-METRICS = ("loss", "mae", "mse", "accuracy")
 CHUNK_VALUES = 2**20  # at most this many recorded outputs per chunk (8 MB): memory stays warm and bounded
 METRICS_BLOCK_VALUES = 2**17  # metrics are computed over this many outputs at a time (1 MB: in the cache)
 

@@ -9,11 +9,14 @@ too, with exit code 130 or 143 (128 + the signal's number), as a shell reports t
 
 from __future__ import annotations
 
+import difflib
 import os
+import shlex
 import signal
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from hydra.core.override_parser.types import Override
@@ -59,6 +62,48 @@ def _bad_group_choice(error: BaseException) -> str | None:
     return f"Invalid choice of a config group: {_first_line(str(error))}. Allowed: {allowed}."
 
 
+def known_keys() -> list[str]:
+    """Every key of the config, dotted: ``lr``, ..., ``model``, ``model.hidden``, ..., ``resume``."""
+    from .config import Config
+
+    def keys_of(section, prefix: str) -> list[str]:
+        found = []
+        for entry in fields(section):
+            key, value = prefix + entry.name, getattr(section, entry.name)
+            found.append(key)
+            if is_dataclass(value):
+                found += keys_of(value, key + ".")
+        return found
+
+    return keys_of(Config(), "")
+
+
+def nearest_keys(key: str, known: list[str]) -> list[str]:
+    """The known keys closest to a mistyped one: those ending in it (``eps`` -> ``optimizer.eps``), else the
+    closest by whole key (``lrr`` -> ``lr``), else by last part (``betta1`` -> ``optimizer.beta1``)."""
+
+    def similarity(a: str, b: str) -> float:
+        return difflib.SequenceMatcher(None, a, b).ratio()
+
+    last = key.rsplit(".", 1)[-1]
+    ending = [k for k in known if k.rsplit(".", 1)[-1] == last]
+    if ending:
+        return ending[:3]
+    for score, cutoff in ((lambda k: similarity(key, k), 0.6), (lambda k: similarity(last, k.rsplit(".", 1)[-1]), 0.75)):
+        scores = {k: score(k) for k in known}
+        best = max(scores.values(), default=0.0)
+        if best >= cutoff:
+            return [k for k in known if scores[k] >= best - 0.02][:3]
+    return []
+
+
+def _unknown_key(key: str) -> str:
+    where = "--cfg hydra" if key.startswith("hydra.") else "--cfg job"
+    close = [] if key.startswith("hydra.") else nearest_keys(key, known_keys())
+    guess = f" Did you mean {' or '.join(f'`{k}`' for k in close)}?" if close else ""
+    return f"Unknown key '{key}': the config has no such entry.{guess} Every key is listed by `python -m src.run {where}`."
+
+
 def describe(error: BaseException) -> str | None:
     """One paragraph for an error the user caused, or ``None`` for anything else (a bug)."""
     if isinstance(error, ConfigError):
@@ -76,11 +121,7 @@ def describe(error: BaseException) -> str | None:
     if isinstance(error, HydraException) and isinstance(cause, OmegaConfBaseException):
         first = _first_line(str(error))
         if first.startswith("Could not override"):
-            key = first.split("'")[1]
-            return (
-                f"Unknown key '{key}': the config has no such entry. Check its spelling with "
-                f"`python -m src.run --cfg job`, or add a new key with '+{key}=...'."
-            )
+            return _unknown_key(first.split("'")[1])
         return _omegaconf_paragraph(cause)
     if isinstance(error, HydraException):
         return " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
@@ -97,12 +138,36 @@ def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
     """End an interrupted entry point in one line, with the shell's code for the signal (130 or 143)."""
     name = str(interruption).removeprefix("signal ") or "SIGINT"
     number = getattr(signal, name, signal.SIGINT)
+    command = resume_command()
+    then = (
+        f"finish the sweep with:\n  {command}"
+        if command
+        else "a sweep is finished by running it again into its directory (hydra.sweep.dir=...) with resume=true."
+    )
     print(
-        f"Interrupted ({name}): the runs in progress are marked interrupted in their summary.json; "
-        f"a sweep is finished by running it again into its directory (hydra.sweep.dir=...) with resume=true.",
+        f"\nInterrupted ({name}): the runs in progress are marked interrupted in their summary.json; {then}",
         file=sys.stderr,
     )
     sys.exit(128 + int(number))
+
+
+_sweep_dir: str | None = None  # the directory of the sweep this process runs, once it has begun
+
+
+def note_sweep(sweep_dir) -> None:
+    """Remember the sweep's directory, for the resume command an interruption prints."""
+    global _sweep_dir
+    _sweep_dir = str(sweep_dir)
+
+
+def resume_command() -> str | None:
+    """The command that finishes the interrupted sweep, ready to paste; ``None`` outside a sweep."""
+    if _sweep_dir is None:
+        return None
+    from .provenance import command_line
+
+    kept = [arg for arg in shlex.split(command_line()) if not arg.startswith(("hydra.sweep.dir=", "resume="))]
+    return shlex.join([*kept, f"hydra.sweep.dir={_sweep_dir}", "resume=true"])
 
 
 _SHOW_TRACEBACKS = False  # set by cli: HYDRA_FULL_ERROR=1 was asked for
@@ -120,6 +185,8 @@ def stop_for(error: Exception) -> None:
 def cli(entry_point: Callable[[], object]) -> None:
     """Run a Hydra entry point; a user's error ends in one paragraph on stderr and exit code 2."""
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends a run like Ctrl-C: marked interrupted
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # Ctrl-C, from here on: runs marked interrupted
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     global _SHOW_TRACEBACKS
     wants_traceback = _SHOW_TRACEBACKS = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph

@@ -34,7 +34,7 @@ from src.errors import ConfigError
 from src.jobs import to_config
 from src.population import run_population
 from src.report import make_report
-from src.report.load import STATUSES, ReportInputError, load_sweeps
+from src.report.tables import STATUSES, ReportInputError, load_sweeps
 from src.rerun import rerun
 from src.runs import main as catalog_main
 from src.user_errors import describe

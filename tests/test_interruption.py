@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -105,25 +106,35 @@ def hear_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def interrupt_part_way(launcher: str, sweep_dir: Path, signal_name: str) -> subprocess.CompletedProcess:
-    """Start the sweep, wait until it is part-way, send ``signal_name`` to its process group."""
+def signal_when(command: list[str], signal_name: str, ready: Callable[[], bool]) -> subprocess.CompletedProcess:
+    """Start ``command`` in a session of its own, send ``signal_name`` to its process group once
+    ``ready()`` (unless it has ended by then), and wait for it to end."""
     process = subprocess.Popen(
-        sweep_command(launcher, sweep_dir), cwd=REPO, env=environment(), stdout=subprocess.PIPE,
+        command, cwd=REPO, env=environment(), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=hear_ctrl_c,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not training_part_way(sweep_dir):
-            assert process.poll() is None, f"the sweep ended before it could be interrupted: {process.communicate()}"
-            assert time.monotonic() < deadline, "the sweep never got part-way"
+        while not ready():
+            if process.poll() is not None:
+                break
+            assert time.monotonic() < deadline, "the command never got ready to be signalled"
             time.sleep(0.01)
-        os.killpg(process.pid, getattr(signal, signal_name))
+        if process.poll() is None:
+            os.killpg(process.pid, getattr(signal, signal_name))
         out, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def interrupt_part_way(launcher: str, sweep_dir: Path, signal_name: str) -> subprocess.CompletedProcess:
+    """Start the sweep, wait until it is part-way, send ``signal_name`` to its process group."""
+    stopped = signal_when(sweep_command(launcher, sweep_dir), signal_name, lambda: training_part_way(sweep_dir))
+    assert stopped.returncode != 0, f"the sweep ended before it could be interrupted: {stopped.stdout}"
+    return stopped
 
 
 def catalog(sweep_dir: Path, capsys) -> pd.DataFrame:
@@ -140,7 +151,7 @@ def assert_every_metrics_file_parses(sweep_dir: Path, killed: bool = False) -> N
 
     After kill -9 a file may end in part of a line: Linux copies a large ``write`` page by page
     and stops at a fatal signal, so even one ``os.write`` per chunk is not all-or-nothing then.
-    The loader drops such a last part (``src.report.load.whole_lines``) and a resumed run
+    The loader drops such a last part (``src.rundir.metrics_csv.whole_lines``) and a resumed run
     starts its file again, so there everything up to the last newline must parse.
     """
     for path in sweep_dir.glob("*/metrics.csv"):
@@ -237,3 +248,35 @@ def test_sigterm_marks_the_runs_interrupted(tmp_path, capsys, launcher):
     assert set(statuses_on_disk(sweep_dir).values()) == {"completed", "interrupted"}
     assert_every_metrics_file_parses(sweep_dir)
     assert set(catalog(sweep_dir, capsys)["status"]) <= {"completed", "interrupted", "unfinished"}
+
+
+def assert_summaries_agree_with_metrics(sweep_dir: Path) -> None:
+    """Every ended run's summary claims exactly the rows its metrics.csv holds: the row count,
+    the last epoch, and the final values of that last row."""
+    for path in sweep_dir.glob("*/summary.json"):
+        summary = json.loads(path.read_text())
+        if summary["status"] == "running" or "metrics_rows" not in summary:
+            continue
+        rows = pd.read_csv(path.parent / "metrics.csv")
+        assert len(rows) == summary["metrics_rows"], (path, summary["status"])
+        if len(rows):
+            assert rows["epoch"].iloc[-1] == summary["epochs_run"] - 1, path
+            assert summary["final"]["loss"] == rows["loss"].iloc[-1], path
+        else:
+            assert summary["epochs_run"] == 0 and summary["final"] == {}, path
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("after", [0.4, 1.2, 2.0, 2.8, 3.6])
+def test_a_signal_at_any_moment_leaves_summaries_that_agree_with_their_metrics(tmp_path, signal_name, after):
+    """Stopped at several moments (starting, training, writing summaries, writing the report): no run
+    is left ``running``, and no summary claims a row that is not in its metrics.csv."""
+    sweep_dir = tmp_path / "sweep"
+    command = [sys.executable, "-m", "src.run", "-m", "seed=range(0,40)", "hidden=2,4", "epochs=3000",
+               f"hydra.sweep.dir={sweep_dir}"]  # fmt: skip
+    started = time.monotonic()
+    err = signal_when(command, signal_name, lambda: time.monotonic() > started + after).stderr
+    assert "Traceback" not in err, err
+    assert "running" not in statuses_on_disk(sweep_dir).values()
+    assert_every_metrics_file_parses(sweep_dir)
+    assert_summaries_agree_with_metrics(sweep_dir)

@@ -1,7 +1,7 @@
 """The report: loader, measures against values worked out by hand, figures, HTML, robustness.
 
 Most tests write small synthetic sweeps into ``tmp_path`` with ``write_run`` (the disk format
-of ``src.tracking``, written by hand), so every number in them is known. The slow ones run a
+of ``src.rundir``, written by hand), so every number in them is known. The slow ones run a
 real sweep as a subprocess.
 """
 
@@ -25,7 +25,6 @@ import yaml
 from src.report import make_report
 from src.report.__main__ import main as report_main
 from src.report.article import ARTICLE_MAE, ARTICLE_PREDICTIONS, article_runs, article_table
-from src.report.load import ReportInputError, load_sweeps
 from src.report.measures import (
     bands,
     column_quantiles,
@@ -35,6 +34,7 @@ from src.report.measures import (
     setting_measures,
 )
 from src.report.surfaces import network_output
+from src.report.tables import ReportInputError, load_sweeps
 
 from .conftest import run_cli
 
@@ -299,13 +299,13 @@ def test_column_quantiles_agree_with_numpy():
 def test_decision_surface_network_matches_a_hand_computed_forward_pass(tmp_path):
     W1, W2 = np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([[2.0], [-1.0]])
     np.savez(tmp_path / "params.npz", W1_final=W1, W2_final=W2, W1_initial=W1, W2_initial=W2)
-    from src.report.surfaces import final_params
+    from src.rundir.reader import read_params
 
     X = np.array([[0.0, 1.0], [2.0, -1.0]])
     sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     expected = sigmoid(np.tanh(X @ W1) @ W2)
     config = {"model.activation": "tanh", "model.output_activation": "sigmoid"}
-    np.testing.assert_allclose(network_output(final_params(tmp_path), config, X), expected)
+    np.testing.assert_allclose(network_output(read_params(tmp_path), config, X), expected)
 
 
 # --------------------------------------------------------------------------- the report
@@ -325,6 +325,11 @@ def test_report_writes_every_file_and_a_self_contained_page(sweep_dir):
     assert page.count("data:image/png;base64,") == 3
     assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", page)  # nothing fetched from anywhere
     assert "lr=5.0" in page and "RuntimeError: boom" in page and "unfinished" in page
+    summary = page.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "1 run(s) failed (the first: RuntimeError: boom)" in summary and "1 run(s) unfinished" in summary
+    only_failed = write_run(sweep_dir.parent / "failed" / "0", status="failed", loss=None, outputs=None, error="E: x")
+    page = make_report([only_failed.parent]).read_text()
+    assert "1 run(s) failed (the first: E: x)" in page and "data:image/png" not in page  # nothing to draw
 
 
 def test_heatmaps_for_a_sweep_over_two_values(tmp_path):
@@ -383,7 +388,7 @@ def test_many_settings_get_a_convergence_panel_each(n_settings, panels):
     shown = [axes for axes in figure.axes if axes.get_visible()]
     assert len(shown) == panels
     if panels > 1:  # each panel names its setting; the others' medians are drawn in it too
-        assert [axes.get_title().split("\n")[0] for axes in shown] == list(curves)
+        assert [axes.get_title().split("  (median")[0] for axes in shown] == list(curves)
         assert all(len(axes.get_lines()) == n_settings for axes in shown)
 
 
@@ -451,3 +456,142 @@ def test_a_sweep_with_a_failed_job_still_gets_its_report_and_auto_false_turns_it
     done = run_cli("-m", "lr=0.5", "epochs=50", "report.auto=false", f"hydra.sweep.dir={tmp_path}/off")
     assert done.returncode == 0 and "Report:" not in done.stdout
     assert not (tmp_path / "off" / "report").exists()
+
+
+# --------------------------------------------------------------------------- every statement true
+
+
+def shared_section(page: str) -> str:
+    return page.split('id="configuration-shared-by-every-run"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_swept_key_is_never_shared_configuration(tmp_path):
+    from src.report.make import shared_configuration
+
+    for k, (lr, hidden) in enumerate([(0.1, 2), (0.1, 4), (0.5, 2), (0.5, 4)]):
+        write_run(tmp_path / str(k), values={"lr": lr, "hidden": hidden, "seed": k}, loss=[0.6, 0.1])
+    sweep = load_sweeps([tmp_path], metrics=())
+    shared = shared_configuration(sweep.config)
+    for key in ("lr", "hidden", "seed", "model.hidden", "optimizer.lr", "init.seed", "train.shuffle_seed"):
+        assert key not in shared, key  # each differs between runs, though only lr, hidden, seed were named
+    assert shared["model.activation"] == "sigmoid" and shared["loss.name"] == "half_squared_error"
+    section = shared_section(make_report([tmp_path]).read_text())
+    assert "model.activation" in section and "optimizer.lr" not in section and "model.hidden" not in section
+
+
+@pytest.mark.parametrize(
+    "k, n, text",
+    [(997, 1000, "997/1000 (99.7%)"), (999_999, 1_000_000, "999999/1000000 (99.9999%)"), (1, 1000, "1/1000 (0.1%)"),
+     (1000, 1000, "1000/1000 (100%)"), (0, 7, "0/7 (0%)"), (2, 3, "2/3 (67%)"), (17, 1000, "17/1000 (1.7%)")],
+)  # fmt: skip
+def test_a_rate_is_never_rounded_to_100_or_0_percent_unless_exact(k, n, text):
+    from src.report.measures import rate_text
+
+    assert rate_text(k, n) == text
+
+
+def test_199_of_200_solved_shows_as_such_in_the_summary_the_table_and_the_heatmap(tmp_path):
+    from src.report.make import heatmap_panels
+
+    for seed in range(200):
+        write_run(tmp_path / f"a{seed}", values={"lr": 0.5, "hidden": 2, "seed": seed}, loss=[0.6, 0.01],
+                  outputs=NOT_SOLVING if seed == 7 else SOLVING)  # fmt: skip
+    for k, (lr, hidden) in enumerate([(0.5, 4), (1.0, 2), (1.0, 4)]):
+        for seed in range(2):
+            write_run(tmp_path / f"b{k}-{seed}", values={"lr": lr, "hidden": hidden, "seed": seed}, loss=[0.6, 0.3],
+                      outputs=NOT_SOLVING)  # fmt: skip
+    page = make_report([tmp_path]).read_text()
+    summary = page.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert "Most reliable: lr=0.5, hidden=2, 199/200 (99.5%) of its finished runs solved" in summary
+    assert "100%" not in page.split('id="settings"', 1)[1].split("</section>", 1)[0]
+    settings = pd.read_csv(tmp_path / "report" / "settings.csv", index_col="setting")
+    facets, *_ = heatmap_panels(settings, ["lr", "hidden"], "loss", "loss < 0.05")
+    cells = facets[0][1][2][4]
+    assert cells[0][0] == "199/200\n99.5%" and cells[0][1] == "0/2\n0%"
+
+
+def test_one_seed_settings_are_not_ranked_on_reliability(tmp_path):
+    from src.report.figures import convergence_figure
+    from src.report.measures import bands
+
+    for k, lr in enumerate((0.1, 0.5, 1.0)):
+        write_run(tmp_path / "one" / str(k), values={"lr": lr}, loss=[0.6, 0.1 / (k + 1)])
+    page = make_report([tmp_path / "one"]).read_text()
+    assert "Most reliable" not in page and "none is ranked on reliability" in page
+    sweep = load_sweeps([tmp_path / "one"], metrics=("loss",))
+    figure = convergence_figure(bands(sweep, run_measures(sweep, "loss", 0.05), "loss"), "loss")
+    assert "across seeds" not in figure.get_suptitle() and "one seed per setting" in figure.get_suptitle()
+    # beside settings of several seeds, a lucky single seed (1/1) is still not the most reliable
+    write_run(tmp_path / "mixed" / "single", values={"lr": 2.0}, loss=[0.6, 0.01])
+    for seed in range(3):
+        write_run(tmp_path / "mixed" / f"m{seed}", values={"lr": 0.5, "seed": seed}, loss=[0.6, 0.02],
+                  outputs=NOT_SOLVING if seed == 0 else SOLVING)  # fmt: skip
+    page = make_report([tmp_path / "mixed"]).read_text()
+    assert "Most reliable: lr=0.5, 2/3 (67%)" in page
+    assert "1 setting(s) have one finished run only and are not ranked on reliability" in page
+
+
+DAMAGED_PREDICTIONS = {
+    "no targets": {"inputs": XOR_INPUTS, "outputs": [[o] for o in SOLVING]},
+    "targets null": {"inputs": XOR_INPUTS, "outputs": [[o] for o in SOLVING], "targets": None},
+    "strings": {"inputs": XOR_INPUTS, "outputs": [["high"], ["low"], ["x"], ["y"]], "targets": XOR_TARGETS},
+    "ragged": {"inputs": [[0, 0], [1]], "outputs": [[0.1], [0.9, 0.2], [0.9], [0.1]], "targets": XOR_TARGETS},
+    "shapes differ": {"inputs": XOR_INPUTS, "outputs": [0.1, 0.9], "targets": XOR_TARGETS},
+    "nested mapping": {"inputs": XOR_INPUTS, "outputs": {"a": 1}, "targets": XOR_TARGETS},
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_PREDICTIONS)
+def test_a_damaged_summary_leaves_a_report_and_is_named_in_a_warning(tmp_path, case, capsys):
+    params = {"W1_final": np.ones((2, 4)), "W2_final": np.ones((4, 1))}
+    for seed in range(3):
+        run = write_run(tmp_path / str(seed), values={"seed": seed}, loss=[0.6, 0.01])
+        np.savez(run / "params.npz", **params)
+    damaged = tmp_path / "1"
+    summary = json.loads((damaged / "summary.json").read_text())
+    summary["predictions"] = DAMAGED_PREDICTIONS[case]
+    (damaged / "summary.json").write_text(json.dumps(summary))
+    page = make_report([tmp_path]).read_text()
+    assert f"Run {damaged}: summary.json: its predictions" in page
+    assert f"Run {damaged}" in capsys.readouterr().err
+    settings = pd.read_csv(tmp_path / "report" / "settings.csv")
+    assert (settings.loc[0, "solved"], settings.loc[0, "checked"]) == (2, 2)  # the damaged run is left out
+    assert "2/2 (100%) of the finished runs solved the task" in page
+    assert (tmp_path / "report" / "convergence.png").is_file()
+
+
+def test_figures_say_what_they_show_in_the_space_they_need():
+    from src.report.figures import cell_text, epochs_to_target_figure
+
+    assert [cell_text(v, "value") for v in (0.021, 0.00939, 0.149, 1.0)] == ["0.0210", "0.00939", "0.149", "1.00"]
+    one_seed = {f"lr={k}": np.array([100.0 * (k + 1)]) for k in range(9)}
+    figure = epochs_to_target_figure(one_seed, dict.fromkeys(one_seed, 1), "loss < 0.05")
+    assert figure.axes[0].get_xlabel() == "epochs to reach loss < 0.05"  # "(epochs)" not said twice
+    assert figure.get_figheight() < 4  # nine single seeds: a row each, not a tall figure of ticks
+
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_still_gets_its_report(tmp_path):
+    """Ctrl-C: Hydra skips on_multirun_end, and the report is made at interpreter exit, where pandas and
+    matplotlib are imported for the first time (the sweep's start imports neither)."""
+    import signal
+    import time
+
+    from .conftest import REPO
+
+    environment = {key: value for key, value in os.environ.items() if key != "HYDRA_FULL_ERROR"}
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "src.run", "-m", "lr=0.1,0.5", "epochs=2000000", "log.every=1000",
+         f"hydra.sweep.dir={tmp_path}/s"],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal's Ctrl-C reaches it
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "s").glob("*/metrics.csv")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    sweep.send_signal(signal.SIGINT)
+    out, err = sweep.communicate(timeout=300)
+    assert sweep.returncode != 0
+    assert f"Report: {tmp_path}/s/report/report.html" in out, err
+    assert "interrupted" in (tmp_path / "s" / "report" / "report.html").read_text()

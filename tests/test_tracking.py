@@ -28,16 +28,14 @@ from src.errors import ConfigError
 from src.population import run_population
 from src.rerun import main as rerun_main
 from src.rerun import rerun
+from src.rundir.reader import completed_summary
+from src.rundir.writer import RunDirectories, record_error, write_json_atomically
 from src.runs import main as catalog_main
-from src.tracking import (
-    HEADER,
-    RunDirectories,
-    completed_summary,
-    record_error,
-    write_json_atomically,
-)
+from src.train import METRICS
 
 from .conftest import CONF, REPO, make_config, run_cli
+
+HEADER = "epoch," + ",".join(METRICS) + "\n"
 
 SHORT = ("epochs=50",)
 
@@ -230,7 +228,7 @@ def test_a_run_started_again_drops_the_files_of_its_earlier_attempt(tmp_path):
     (run_dir / "traceback.txt").write_text("KeyboardInterrupt\n")
     (run_dir / "params.npz").write_bytes(b"of another config")
     (run_dir / "metrics.csv").write_text(HEADER + "0,1,1,1,0\n1,1,1,1,0\n2,1")
-    RunDirectories([run_dir], [{"seed": 0}], every=1, last_epoch=9)
+    RunDirectories([run_dir], [{"seed": 0}], METRICS, every=1, last_epoch=9)
     assert sorted(p.name for p in run_dir.iterdir()) == ["metrics.csv", "summary.json"]
     assert (run_dir / "metrics.csv").read_text() == HEADER
 
@@ -389,8 +387,8 @@ def test_rerun_of_a_job_of_a_sweep_gives_identical_metrics(tmp_path, launcher):
 
 
 def test_resume_reruns_a_completed_run_whose_metrics_file_was_damaged(tmp_path):
+
     from src.config import fingerprint
-    from src.tracking import completed_summary
 
     config = make_config("epochs=30")
     run_population([config], [tmp_path])

@@ -2,9 +2,10 @@
 
 Each activation ``f`` is applied elementwise, ``a = f(z)``. Backpropagation needs
 ``f'(z)``; for all four functions here it can be written with the *output* ``a``
-alone, which is what the forward pass keeps, so ``derivative`` takes ``a``.
-Both write into ``out`` when it is given (it may be the argument itself), so a training
-loop can reuse its arrays every epoch; the numbers are the same either way:
+alone, which is what the forward pass keeps, so ``derivative`` takes ``a``. Both write
+into ``out`` when it is given (it may be the argument itself), so a training loop can reuse
+its arrays every epoch; the numbers are the same either way. Each is registered in
+``ACTIVATIONS`` under the name ``model.activation`` gives it:
 
 =========  ===========================  =========================
 name       f(z)                         f'(z) written with a
@@ -20,7 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import Registry
 
+ACTIVATIONS = Registry("activation", "model.activation")
+
+
+@ACTIVATIONS.register("sigmoid")
 class Sigmoid:
     """``a = 1 / (1 + exp(-z))``, ``da/dz = a * (1 - a)``."""
 
@@ -37,6 +43,7 @@ class Sigmoid:
         return np.multiply(a, out, out=out)
 
 
+@ACTIVATIONS.register("tanh")
 class Tanh:
     """``a = tanh(z)``, ``da/dz = 1 - a**2``."""
 
@@ -50,6 +57,7 @@ class Tanh:
         return np.subtract(1.0, out, out=out)
 
 
+@ACTIVATIONS.register("relu")
 class ReLU:
     """``a = max(z, 0)``, ``da/dz = 1 if a > 0 else 0`` (0 at the kink)."""
 
@@ -64,6 +72,7 @@ class ReLU:
         return np.greater(a, 0.0, out=out)  # True and False written as 1.0 and 0.0
 
 
+@ACTIVATIONS.register("identity")
 class Identity:
     """``a = z``, ``da/dz = 1``."""
 
@@ -80,6 +89,3 @@ class Identity:
             return np.ones_like(a)
         out.fill(1.0)
         return out
-
-
-ACTIVATIONS = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "identity": Identity}

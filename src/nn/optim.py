@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import Registry
 from .network import Params
+
+OPTIMIZERS = Registry("optimizer", "optimizer.name")  # each reads the config keys its constructor names
 
 
 def per_network(values) -> np.ndarray:
@@ -44,6 +47,7 @@ class State(dict):
         return array
 
 
+@OPTIMIZERS.register("sgd")
 class SGD:
     """Plain gradient descent: ``p <- p - lr * g``."""
 
@@ -57,6 +61,7 @@ class SGD:
             np.subtract(params[name], step, out=params[name])
 
 
+@OPTIMIZERS.register("momentum")
 class Momentum:
     """Heavy-ball momentum, ``v <- mu * v + g``, with Nesterov's look-ahead as an option."""
 
@@ -78,6 +83,7 @@ class Momentum:
             np.subtract(params[name], step, out=params[name])
 
 
+@OPTIMIZERS.register("rmsprop")
 class RMSProp:
     """Scale each step by a running root mean square of the gradient."""
 
@@ -100,6 +106,7 @@ class RMSProp:
             np.subtract(params[name], step, out=params[name])
 
 
+@OPTIMIZERS.register("adam")
 class Adam:
     """Adam: bias-corrected running means of ``g`` and ``g**2``."""
 

@@ -44,8 +44,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .load import ReportInputError, latest_sweep
     from .make import make_report
+    from .tables import ReportInputError, latest_sweep
 
     try:
         dirs = args.dirs or [latest_sweep()]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..tracking import METRICS_FILE
-from .load import parse_metrics
+from ..rundir.reader import read_curve
 
 ARTICLE_CONFIG = {
     "lr": 0.1, "hidden": 4, "seed": 42, "epochs": 10000,
@@ -40,7 +39,7 @@ def article_runs(config: pd.DataFrame) -> pd.Index:
 
 def article_table(run_dir: Path, predictions: dict) -> pd.DataFrame:
     """Rows: MAE at epochs 0, 1000, 9000 and the four predictions; columns: article, this run, difference."""
-    rows = parse_metrics((Path(run_dir) / METRICS_FILE).read_bytes(), ["epoch", "mae"])
+    rows = read_curve(run_dir, ["epoch", "mae"])
     mae_at = dict(zip(rows[:, 0].astype(int), rows[:, 1]))
     entries = [(f"MAE at epoch {epoch}", published, mae_at.get(epoch)) for epoch, published in ARTICLE_MAE.items()]
     outputs = predictions.get("outputs") or [[None]] * len(ARTICLE_PREDICTIONS)

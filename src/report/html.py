@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from html import escape
 
 import pandas as pd
@@ -26,6 +27,9 @@ figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee
 figcaption { font-size: 0.9em; color: #555; max-width: 60em; }
 .note { color: #555; font-size: 0.9em; } .bad { color: #a40000; }
 .scroll { max-height: 32em; overflow: auto; display: inline-block; max-width: 100%; }
+th.key { background: #e3ebf6; }
+nav.contents { font-size: 0.95em; margin: 1em 0; padding: 0.5em 0.8em; background: #f6f6f6; }
+nav.contents a { margin-right: 1.2em; white-space: nowrap; }
 """
 
 
@@ -36,17 +40,21 @@ def cell(value) -> tuple[str, bool]:
     if isinstance(value, bool):
         return ("yes" if value else "no"), True
     if isinstance(value, float):
-        return ("inf" if value > 0 else "-inf") if math.isinf(value) else f"{value:.4g}", False
+        if math.isinf(value):
+            return ("inf" if value > 0 else "-inf"), False
+        return (f"{value:.0f}" if 1e3 <= abs(value) < 1e7 else f"{value:.4g}"), False  # epochs: 12500, not 1.25e+04
     if isinstance(value, int):
         return str(value), False
     return escape(str(value)), True
 
 
-def table(frame: pd.DataFrame, index: bool = True, max_rows: int | None = None) -> str:
-    """``frame`` as an HTML table, numbers right-aligned to 4 significant digits, text escaped."""
+def table(frame: pd.DataFrame, index: bool = True, max_rows: int | None = None, key_columns: int = 0) -> str:
+    """``frame`` as an HTML table, numbers right-aligned to 4 significant digits, text escaped; the index and
+    the first ``key_columns`` columns are marked as the ones that answer the question (class ``key``)."""
     shown = frame if max_rows is None else frame.head(max_rows)
     names = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
-    head = "".join(f'<th class="text">{escape(name)}</th>' for name in names)
+    keys = (1 if index else 0) + key_columns if key_columns else 0
+    head = "".join(f'<th class="text{" key" if k < keys else ""}">{escape(name)}</th>' for k, name in enumerate(names))
     lines = []
     for key, row in zip(shown.index, shown.itertuples(index=False, name=None)):
         cells = []
@@ -62,11 +70,12 @@ def table(frame: pd.DataFrame, index: bool = True, max_rows: int | None = None) 
     )
 
 
-def figure(png: bytes, alt: str, caption: str) -> str:
+def figure(png: bytes, alt: str, caption: str, anchor: str | None = None) -> str:
     """An ``<img>`` with the PNG inside the page (a ``data:`` URL), and its caption."""
     data = base64.b64encode(png).decode("ascii")
+    where = f' id="{escape(anchor)}"' if anchor else ""
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
+        f'<figure{where}><img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
 
@@ -76,16 +85,31 @@ def paragraph(text: str, css: str | None = None) -> str:
 
 
 def bullet_list(items: list[str]) -> str:
-    return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>"
+    return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>" if items else ""
+
+
+def anchor_of(heading: str) -> str:
+    """``The article's run`` -> ``the-article-s-run``: the section's id, for links to it."""
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
 
 
 def section(heading: str, *parts: str) -> str:
-    return f"<section><h2>{escape(heading)}</h2>{''.join(parts)}</section>"
+    return f'<section id="{anchor_of(heading)}"><h2>{escape(heading)}</h2>{"".join(parts)}</section>'
 
 
-def page(title: str, *parts: str) -> str:
+def contents(headings: list[str]) -> str:
+    """Links to the sections, in page order."""
+    links = "".join(f'<a href="#{anchor_of(heading)}">{escape(heading)}</a>' for heading in headings)
+    return f'<nav class="contents"><b>Contents:</b> {links}</nav>'
+
+
+def page(title: str, sections: list[tuple[str, list[str]]]) -> str:
+    """The page: the first section (the summary), the table of contents, then the other sections."""
+    first, *rest = [section(heading, *parts) for heading, parts in sections]
+    body = first + contents([heading for heading, _ in sections[1:]]) + "".join(rest)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{''.join(parts)}</body></html>\n"
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>\n"
     )

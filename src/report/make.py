@@ -26,13 +26,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..tracking import PARAMS_FILE
+from ..rundir.reader import has_params
+from ..tags import with_labels
 from . import figures
 from . import html as h
 from .article import article_runs, article_table
-from .load import STATUSES, Sweep, load_sweeps
-from .measures import DEFAULT_TARGETS, FINISHED, HIGHER_IS_BETTER, bands, run_measures, setting_measures
+from .measures import (
+    DEFAULT_TARGETS,
+    FINISHED,
+    HIGHER_IS_BETTER,
+    bands,
+    rate_text,
+    run_measures,
+    setting_measures,
+)
 from .surfaces import decision_surface, has_two_inputs, representative_run
+from .tables import STATUSES, Sweep, load_sweeps
 
 FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces", "search_trials")
 UNREADABLE_SETTING = "(config unreadable)"
@@ -48,7 +57,7 @@ def metric_label(sweep: Sweep, metric: str) -> str:
     """The metric with its unit, such as ``loss (half_squared_error, sum over samples)``."""
     if metric == "loss":
         names = {
-            f"{name}, {reduction} over samples"
+            f"{name}, {'sum over samples' if reduction == 'sum' else 'mean over samples and outputs'}"
             for name, reduction in zip(sweep.config.get("loss.name", []), sweep.config.get("loss.reduction", []))
             if isinstance(name, str)
         }
@@ -66,27 +75,53 @@ def counts_text(runs: pd.DataFrame) -> str:
 
 
 def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
-    """A few sentences that answer: which settings converge, how fast, how reliably."""
+    """A few sentences that answer: which settings converge, how fast, how reliably.
+
+    Only settings with two finished runs or more are ranked on reliability: one seed says
+    nothing about how often a setting solves the task.
+    """
     if settings.empty:
         return []
     lines = []
     final = f"final_{metric}_median"
-    rated = settings.dropna(subset=["success_rate"])
-    if len(rated):
-        ascending = metric not in HIGHER_IS_BETTER
+    ascending = metric not in HIGHER_IS_BETTER
+    rated = settings[settings["checked"] >= 2]
+    if len(settings) == 1 and len(rated):  # nothing to rank it against
+        only = rated.iloc[0]
+        lines.append(
+            f"{rate_text(int(only['solved']), int(only['checked']))} of the finished runs solved the task, "
+            f"median final {metric} {only[final]:.3g}."
+        )
+    elif len(rated):
         best = rated.sort_values(["success_rate", final], ascending=[False, ascending], kind="stable").iloc[0]
         lines.append(
-            f"Most reliable: {best.name}, {best['success_rate']:.0%} of its finished runs solved the task, "
-            f"median final {metric} {best[final]:.4g}."
+            f"Most reliable: {best.name}, {rate_text(int(best['solved']), int(best['checked']))} of its finished "
+            f"runs solved the task, median final {metric} {best[final]:.3g}."
         )
+    single = settings[settings["finished"] == 1]
+    if len(single) == len(settings):
+        ranked = settings.dropna(subset=[final]).sort_values(final, ascending=ascending, kind="stable")
+        if len(ranked):
+            lines.append(f"Best final {metric}: {ranked.index[0]}, {ranked[final].iloc[0]:.3g} (one seed).")
+        lines.append(
+            "Every setting ran with one seed, so none is ranked on reliability across seeds; "
+            "add seeds (such as seed=0,1,2,3,4) to measure it."
+        )
+    elif len(single):
+        lines.append(f"{len(single)} setting(s) have one finished run only and are not ranked on reliability.")
     reached = settings.dropna(subset=["epochs_to_target_median"])
     if len(reached):
         fastest = reached.sort_values("epochs_to_target_median", kind="stable").iloc[0]
-        lines.append(
-            f"Fastest to {what}: {fastest.name}, median {fastest['epochs_to_target_median']:.0f} epochs "
-            f"({int(fastest['reached'])} of its {int(fastest['finished'])} finished runs got there)."
-        )
-    never = settings.index[settings["reached"] == 0]
+        if fastest["finished"] == 1:
+            lines.append(
+                f"Fastest to {what}: {fastest.name}, {fastest['epochs_to_target_median']:.0f} epochs (one seed)."
+            )
+        else:
+            lines.append(
+                f"Fastest to {what}: {fastest.name}, median {fastest['epochs_to_target_median']:.0f} epochs "
+                f"({int(fastest['reached'])} of its {int(fastest['finished'])} finished runs got there)."
+            )
+    never = settings.index[(settings["reached"] == 0) & (settings["finished"] > 0)]
     if len(never):
         lines.append(f"{len(never)} setting(s) never reached {what}: {'; '.join(never[:10])}.")
     diverging = settings.index[settings["diverged"] > 0]
@@ -95,13 +130,76 @@ def at_a_glance(settings: pd.DataFrame, metric: str, what: str) -> list[str]:
     return lines
 
 
+def not_normal_lines(runs: pd.DataFrame) -> list[str]:
+    """One sentence per status other than completed or diverged, with the first run's problem."""
+    lines = []
+    for status in ("failed", "unreadable", "interrupted", "unfinished", "running"):
+        chosen = runs[runs["status"] == status]
+        if len(chosen):
+            first = chosen["problem"].dropna()
+            why = f" (the first: {str(first.iloc[0]).splitlines()[0][:200]})" if len(first) else ""
+            lines.append(f"{len(chosen)} run(s) {status}{why}; see Runs that did not finish normally.")
+    return lines
+
+
+def shared_configuration(config: pd.DataFrame) -> dict:
+    """The config keys whose value is the same in every run whose config could be read."""
+    readable = config.dropna(how="all")
+    if readable.empty:
+        return {}
+    first = readable.iloc[0]
+    shared = {}
+    for key in readable.columns:
+        column = readable[key]
+        if column.nunique(dropna=False) != 1:
+            continue
+        if isinstance(first[key], (bool, int, float, np.number)) and column.map(type).nunique() != 1:
+            continue  # 1, 1.0 and True hash alike, but a config that says 1 here and true there differs
+        shared[key] = first[key]
+    return shared
+
+
+def settings_shown(settings: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The settings table as the page shows it: the columns that answer the question first (success as a
+    count and a percentage, final value, epochs to target), then spread and counts; a status that no
+    run has is left out (settings.csv keeps every column)."""
+    shown = pd.DataFrame(index=settings.index)
+    shown["success"] = [
+        rate_text(int(k), int(n)).replace(" ", "\u00a0") if n else "– (no finished run)"
+        for k, n in zip(settings["solved"], settings["checked"])
+    ]
+    shown[f"final {metric} (median)"] = settings[f"final_{metric}_median"]
+    shown["epochs to target (median)"] = settings["epochs_to_target_median"]
+    shown["reached target"] = [f"{int(k)}/{int(n)}" for k, n in zip(settings["reached"], settings["finished"])]
+    shown[f"final {metric} (min)"] = settings[f"final_{metric}_min"]
+    shown[f"final {metric} (max)"] = settings[f"final_{metric}_max"]
+    shown["epochs to target (q1)"] = settings["epochs_to_target_q1"]
+    shown["epochs to target (q3)"] = settings["epochs_to_target_q3"]
+    if (settings["finished"] <= 1).all():  # one seed each: min, max and quartiles repeat the median
+        shown = shown.drop(columns=[c for c in shown if c.endswith(("(min)", "(max)", "(q1)", "(q3)"))])
+    shown["runs"] = settings["runs"]
+    for status in STATUSES:
+        if settings[status].any():
+            shown[status] = settings[status]
+    return shown
+
+
 class Report:
     """Collects the page's parts and the files written, so each figure is made the same way."""
 
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir
         self.parts: list[str] = []
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # figures that could not be drawn
+        self.warnings: list[str] = []  # runs left out of a measure or a figure
+
+    def warn(self, message: str) -> None:
+        """A run left out of a measure or a figure: on stderr now, and on the page's summary."""
+        print(f"Warning: {message}", file=sys.stderr)
+        self.warnings.append(message)
+
+    def note(self, text: str) -> None:
+        self.parts.append(h.paragraph(text, "note"))
 
     def add_figure(self, name: str, caption: str, draw: Callable[[], figures.Figure | None]) -> None:
         """Draw, save ``<name>.png`` and embed it; a figure that fails is reported, not fatal."""
@@ -116,7 +214,7 @@ class Report:
             return
         png = figures.png_bytes(figure)
         (self.out_dir / f"{name}.png").write_bytes(png)
-        self.parts.append(h.figure(png, name.replace("_", " "), caption))
+        self.parts.append(h.figure(png, name.replace("_", " "), caption, anchor=name))
 
 
 MAX_HEATMAP_ROWS = 8  # rows of heatmaps, one per combination of the values beyond the two spanning ones
@@ -156,10 +254,15 @@ def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: s
             table = part.pivot_table(index=row_key, columns=column_key, values=column, aggfunc="first", dropna=False)
             return table.reindex(index=rows, columns=columns).to_numpy(dtype=float)
 
+        solved, checked = grid("solved"), grid("checked")
+        success = np.array(
+            [[rate_text(int(k), int(n)).replace(" (", "\n").rstrip(")") if n > 0 else "–" for k, n in zip(*pair)]
+             for pair in zip(np.nan_to_num(solved), np.nan_to_num(checked))]
+        )  # fmt: skip
         return [
-            (f"median final {metric}", "value", grid(f"final_{metric}_median"), better),
-            (f"median epochs to reach {what}", "epochs", grid("epochs_to_target_median"), "viridis_r"),
-            ("success rate (solved / finished runs)", "rate", grid("success_rate"), "viridis"),
+            (f"median final {metric}", "value", grid(f"final_{metric}_median"), better, None),
+            (f"median epochs to reach {what}", "epochs", grid("epochs_to_target_median"), "viridis_r", None),
+            ("success (solved / finished runs)", "rate", grid("success_rate"), "viridis", success),
         ]
 
     if not facet_keys:
@@ -172,28 +275,40 @@ def heatmap_panels(settings: pd.DataFrame, keys: list[str], metric: str, what: s
     return facets, rows, columns, [row_key, column_key]
 
 
-def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str]) -> list[dict]:
+def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str], report: Report) -> list[dict]:
+    """One decision surface per setting (its representative run); a run whose files are damaged is left out
+    with a warning."""
     panels = []
-    drawable = runs[[(sweep.run_dir(run) / PARAMS_FILE).is_file() for run in runs.index]]
     for setting in order[:MAX_SURFACES]:
-        run = representative_run(drawable[drawable["setting"] == setting])
+        members = runs[runs["setting"] == setting]
+        run = representative_run(members)
+        if run is not None and not has_params(sweep.run_dir(run)):  # look further only then
+            run = representative_run(members[[has_params(path) for path in members["path"]]])
         if run is None or not has_two_inputs(runs.at[run, "predictions"]):
             continue
         predictions = runs.at[run, "predictions"]
-        surface = decision_surface(sweep.run_dir(run), sweep.values_of(run), predictions["inputs"])
+        try:
+            surface = decision_surface(sweep.run_dir(run), sweep.values_of(run), predictions["inputs"])
+        except Exception as error:  # a damaged params.npz costs its panel, not the figure
+            report.warn(f"Run {runs.at[run, 'path']}: its parameters cannot be drawn ({type(error).__name__}: {error}).")
+            continue
         seed = runs.at[run, "seed"]
         panels.append({**surface, "inputs": predictions["inputs"], "targets": predictions["targets"],
                        "title": f"{setting}\nseed={seed}"})  # fmt: skip
     return panels
 
 
-def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str) -> list[str]:
+def article_part(sweep: Sweep, runs: pd.DataFrame, metric: str, report: Report) -> list[str]:
     """The article's numbers beside those of each run with the article's configuration."""
     parts = []
     for run in article_runs(sweep.config):
-        if runs.at[run, "status"] != "completed":
+        if runs.at[run, "status"] != "completed" or pd.notna(runs.at[run, "predictions_problem"]):
             continue
-        table = article_table(sweep.run_dir(run), runs.at[run, "predictions"])
+        try:
+            table = article_table(sweep.run_dir(run), runs.at[run, "predictions"])
+        except Exception as error:  # a damaged summary or metrics.csv costs this comparison, not the report
+            report.warn(f"Run {runs.at[run, 'path']}: not compared with the article ({type(error).__name__}: {error}).")
+            continue
         parts.append(h.paragraph(f"Run {runs.at[run, 'path']} uses the article's configuration."))
         parts.append(h.table(table))
         finished = runs["final"].dropna()
@@ -216,8 +331,10 @@ SEARCH_RESULTS = "optimization_results.yaml"  # what a search sweeper (Optuna) l
 def search_trials(roots: list[Path], runs: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, list[str]] | None:
     """For a sweep made by a search (Optuna): its trials in order, and its best settings as written."""
     found = [root / SEARCH_RESULTS for root in roots if (root / SEARCH_RESULTS).is_file()]
+    if not found:
+        return None
     numbered = runs[runs["path"].map(lambda p: Path(p).name.isdigit())]
-    if not found or not len(numbered):
+    if not len(numbered):
         return None
     import yaml
 
@@ -270,7 +387,7 @@ def make_report(
     """
     roots = [Path(sweep_dirs)] if isinstance(sweep_dirs, (str, Path)) else [Path(d) for d in sweep_dirs]
     if metric not in DEFAULT_TARGETS:
-        from .load import ReportInputError
+        from .tables import ReportInputError
 
         raise ReportInputError(f"Unknown metric {metric!r}. Allowed: {', '.join(DEFAULT_TARGETS)}.")
     target = DEFAULT_TARGETS[metric] if target is None else float(target)
@@ -280,7 +397,7 @@ def make_report(
     for name in FIGURES:  # figures of an earlier report that this one may not draw
         (out / f"{name}.png").unlink(missing_ok=True)
 
-    runs = run_measures(sweep, metric, target)
+    runs = with_labels(run_measures(sweep, metric, target), sweep.config, before="problem")  # tags, notes
     grouped = runs[runs["setting"] != UNREADABLE_SETTING]
     settings = setting_measures(grouped, sweep.setting_keys, metric)
     order = list(settings.index)
@@ -290,19 +407,33 @@ def make_report(
     runs.drop(columns=["predictions"]).to_csv(out / "runs.csv")
     settings.to_csv(out / "settings.csv")
 
-    finished = runs[runs["status"].isin(FINISHED)]
     report = Report(out)
+    damaged = runs[runs["predictions_problem"].notna() & runs["status"].isin(FINISHED)]
+    for path, problem in zip(damaged["path"], damaged["predictions_problem"]):
+        report.warn(f"Run {path}: {problem}; it is left out of the success measure and the decision surfaces.")
+    finished = runs[runs["status"].isin(FINISHED)]
+    many_seeds = bool((settings["finished"] >= 2).any())
     report.add_figure(
         "convergence",
-        f"{label} per epoch. Line: median across the seeds of a setting; dark band: quartiles; light band: "
-        f"min to max; thin lines: single seeds. A diverged run counts as +inf from its divergence on; "
-        "the axis ends at twice the largest starting value, so curves leaving it at the top are blowing up."
+        (
+            f"{label} per epoch. Line: median across the seeds of a setting; band: quartiles (25 % to 75 % of its "
+            "seeds); with few settings, also a lighter band from min to max and thin lines for single seeds. "
+            "A diverged run counts as +inf from its divergence on. "
+            if many_seeds
+            else f"{label} per epoch of each setting's single run (one seed each: no spread across seeds to show). "
+        )
+        + "The axis ends at the largest value, or at twice the largest starting value if that is lower: "
+        "a curve leaving it at the top is blowing up."
         + (
             f" More than {figures.MAX_OVERLAID} settings: a panel each, the other settings' medians in light grey."
             if len(order) > figures.MAX_OVERLAID
             else ""
         ),
-        lambda: figures.convergence_figure(bands(sweep, grouped, metric, figures.MAX_SEED_LINES), label),
+        lambda: (
+            figures.convergence_figure(b, label)
+            if (b := bands(sweep, grouped, metric, figures.MAX_SEED_LINES))
+            else None
+        ),
     )
     facets, rows, columns, spanning = [], [], [], []
     if len(sweep.setting_keys) >= 2:
@@ -319,22 +450,24 @@ def make_report(
             f"inf: the median run diverged.{beyond}",
             lambda: figures.heatmaps_figure(facets[:MAX_HEATMAP_ROWS], rows, columns, spanning),
         )
-    report.add_figure(
-        "epochs_to_target",
-        f"Epochs each finished run needed to reach {what}; the box spans the quartiles, its line is the median; "
-        "k/n: k of the n finished runs (completed or diverged) reached it.",
-        lambda: figures.epochs_to_target_figure(
-            {s: finished.loc[finished["setting"] == s, "epochs_to_target"].dropna().to_numpy(float) for s in order},
-            {s: int(settings.at[s, "finished"]) for s in order},
-            what,
-        ),
-    )
+    epochs = {s: finished.loc[finished["setting"] == s, "epochs_to_target"].dropna().to_numpy(float) for s in order}
+    if any(len(e) for e in epochs.values()):
+        report.add_figure(
+            "epochs_to_target",
+            f"Epochs each finished run needed to reach {what}"
+            + ("; the box spans the quartiles, its line is the median" if many_seeds else "")
+            + "; k/n: k of the n finished runs (completed or diverged) reached it.",
+            lambda: figures.epochs_to_target_figure(epochs, {s: int(settings.at[s, "finished"]) for s in order}, what),
+        )
+    else:
+        report.note(f"No finished run reached {what}, so there is no figure of epochs to target.")
+    surfaces = runs[runs["predictions_problem"].isna()]
     report.add_figure(
         "decision_surfaces",
         "Network output over the input plane for one run per setting (the completed run with the median final "
         f"{metric}); the black line is the decision boundary o = 0.5; dots are the training points, coloured by target."
         + (f" The first {MAX_SURFACES} settings only." if len(order) > MAX_SURFACES else ""),
-        lambda: figures.decision_surfaces_figure(p) if (p := surface_panels(sweep, runs, order)) else None,
+        lambda: figures.decision_surfaces_figure(p) if (p := surface_panels(sweep, surfaces, order, report)) else None,
     )
 
     search = search_trials(roots, runs, metric)
@@ -347,41 +480,55 @@ def make_report(
             lambda: figures.trials_figure(trials["trial"].to_numpy(), trials["value"].to_numpy(), label),
         )
 
-    readable = sweep.config.dropna(how="all")
-    constant = {k: v for k, v in readable.iloc[0].items() if k not in sweep.varying} if len(readable) else {}
-    glance = at_a_glance(settings, metric, what)
-    body = [
-        h.paragraph(
-            f"Runs read from: {', '.join(str(r) for r in roots)}. Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC."
-        ),
+    article = article_part(sweep, runs, metric, report)
+    summary = [
         h.paragraph(
             f"{len(runs)} runs in {len(settings)} setting(s) (runs that differ only in seed): {counts_text(runs)}. "
             f"Metric: {label}; target: {what}."
         ),
-        h.bullet_list(glance) if glance else "",
-        h.section(
-            "Settings",
-            h.paragraph(
-                "Success: every final prediction on the right side of 0.5. Final values and success count finished "
-                "runs (completed or diverged; a diverged run's final error is inf); epochs to target count the runs "
-                "that reached it (median and quartiles q1, q3).",
-                "note",
-            ),
-            h.table(settings),
-        ),
-        h.section("Figures", *report.parts, *(h.paragraph(p, "bad") for p in report.problems)),
+        h.bullet_list(at_a_glance(settings, metric, what) + not_normal_lines(runs)),
+        *(h.paragraph(f"Warning: {w}", "bad") for w in report.warnings),
     ]
-    article = article_part(sweep, runs, metric)
+    sections = [
+        ("Summary", summary),
+        (
+            "Settings",
+            [
+                h.paragraph(
+                    "Success: every final prediction on the right side of 0.5, as solved of finished runs (completed "
+                    "or diverged; a diverged run's final error is inf). Epochs to target: over the runs that reached "
+                    "it (median and quartiles q1, q3). A status no run has gets no column; settings.csv has them all.",
+                    "note",
+                ),
+                h.table(settings_shown(settings, metric), key_columns=3),
+            ],
+        ),
+        ("Figures", [*report.parts, *(h.paragraph(p, "bad") for p in report.problems)]),
+    ]
     if article:
-        body.append(h.section("The article's run", *article))
+        sections.append(("The article's run", article))
     problems = problems_part(runs)
     if problems:
-        body.append(h.section("Runs that did not finish normally", *problems))
+        sections.append(("Runs that did not finish normally", problems))
     shown = runs.drop(columns=["predictions", "started_at", "host"])
-    body.append(h.section("All runs", h.table(shown, max_rows=MAX_HTML_RUNS)))
+    if shown["predictions_problem"].isna().all():
+        shown = shown.drop(columns=["predictions_problem"])
+    sections.append(("All runs", [h.table(shown, max_rows=MAX_HTML_RUNS)]))
+    constant = shared_configuration(sweep.config)
     if constant:
         shared = pd.DataFrame({"value": [str(v) for v in constant.values()]}, index=pd.Index(constant, name="key"))
-        body.append(h.section("Configuration shared by every run", h.table(shared)))
+        sections.append(("Configuration shared by every run", [h.table(shared)]))
+    sections.append(
+        (
+            "Source",
+            [
+                h.paragraph(
+                    f"Runs read from: {', '.join(str(r) for r in roots)}. "
+                    f"Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Tables: runs.csv, settings.csv; figures: PNG files."
+                )
+            ],
+        )
+    )
     path = out / "report.html"
-    path.write_text(h.page("Sweep report", *body), encoding="utf-8")
+    path.write_text(h.page("Sweep report", sections), encoding="utf-8")
     return path

@@ -7,7 +7,10 @@ Per run, for the chosen metric ``m`` and target ``T``:
   of ``metrics.csv`` shows the network after ``e`` updates, so ``e`` is also the number of
   epochs it took.
 * ``solved``: every final prediction on the right side of 0.5, ``all((o > 0.5) == (y > 0.5))``,
-  the usual criterion for XOR. A diverged run has no predictions and is not solved.
+  the usual criterion for XOR. A diverged run has no predictions and is not solved. A run
+  whose predictions cannot be compared with their targets (targets missing, text, ragged
+  lists, shapes that differ) is neither: ``solved`` is missing, ``predictions_problem`` says
+  why, and the success measure leaves the run out.
 * ``final``: the last value of ``m``; a diverged run has none, and counts as ``+inf`` for
   the error metrics (``loss``, ``mae``, ``mse``: the worst possible) and as missing for accuracy.
 
@@ -15,7 +18,8 @@ Per setting, over its ``n`` runs: the count of each status, and over the *finish
 (``completed`` or ``diverged``; failed, interrupted, unfinished and unreadable runs say
 nothing about how the setting learns and are only counted):
 
-* ``success_rate = solved / finished``
+* ``success_rate = solved / checked``, ``checked`` being the finished runs whose predictions
+  could be compared with their targets (all of them unless a summary is damaged)
 * median, min and max of ``final``
 * ``reached``: how many finished runs reached the target, and over those the median and
   the quartiles ``q1``, ``q3`` of ``epochs_to_target`` (the spread is ``q3 - q1``).
@@ -32,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .load import STATUSES, Sweep, ordered_settings
+from ..metrics import HIGHER_IS_BETTER
+from .tables import STATUSES, Sweep, ordered_settings
 
-HIGHER_IS_BETTER = {"accuracy"}
 DEFAULT_TARGETS = {"loss": 0.05, "mae": 0.1, "mse": 0.025, "accuracy": 1.0}
 FINISHED = ("completed", "diverged")
 
@@ -44,12 +48,37 @@ def reached(values: np.ndarray, metric: str, target: float) -> np.ndarray:
     return values >= target if metric in HIGHER_IS_BETTER else values < target
 
 
+class DamagedPredictions(ValueError):
+    """A summary's predictions that cannot be compared with their targets; the message says why."""
+
+
 def is_solved(predictions: dict | None) -> bool:
-    """``all((o > 0.5) == (y > 0.5))`` over every output of every sample; ``False`` without outputs."""
+    """``all((o > 0.5) == (y > 0.5))`` over every output of every sample; ``False`` without outputs.
+
+    Raises ``DamagedPredictions`` when outputs are there but cannot be compared with the targets.
+    """
     if not predictions or predictions.get("outputs") is None:
         return False
-    outputs, targets = np.asarray(predictions["outputs"], float), np.asarray(predictions["targets"], float)
-    return outputs.shape == targets.shape and bool(np.all((outputs > 0.5) == (targets > 0.5)))
+    if predictions.get("targets") is None:
+        raise DamagedPredictions("has outputs but no targets")
+    try:
+        outputs, targets = np.asarray(predictions["outputs"], float), np.asarray(predictions["targets"], float)
+    except (TypeError, ValueError) as error:  # text, ragged lists, nested mappings
+        raise DamagedPredictions(f"are not two tables of numbers ({str(error).splitlines()[0]})") from None
+    if outputs.shape != targets.shape:
+        raise DamagedPredictions(f"have outputs of shape {outputs.shape} but targets of shape {targets.shape}")
+    return bool(np.all((outputs > 0.5) == (targets > 0.5)))
+
+
+def rate_text(k: int, n: int) -> str:
+    """``k/n`` and its percentage, never rounded to 0 % or 100 % unless it is: ``997/1000 (99.7%)``."""
+    if n == 0:
+        return f"{k}/0"
+    share = 100 * k / n
+    decimals = 1 if 0 < share < 10 else 0  # two digits at least: 1.7 %, not 2 %
+    while k not in (0, n) and not 0 < round(share, decimals) < 100:
+        decimals += 1
+    return f"{k}/{n} ({share:.{decimals}f}%)"
 
 
 def metric_block(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -80,7 +109,16 @@ def run_measures(sweep: Sweep, metric: str, target: float) -> pd.DataFrame:
     runs = sweep.runs.copy()
     runs["final"] = final_values(runs, metric)
     runs["epochs_to_target"] = epochs_to_target(sweep.curves, metric, target).reindex(runs.index).astype("Int64")
-    runs["solved"] = [is_solved(p) for p in runs["predictions"]]
+    solved, problems = [], []
+    for predictions in runs["predictions"]:
+        try:
+            solved.append(is_solved(predictions))
+            problems.append(None)
+        except DamagedPredictions as error:
+            solved.append(None)
+            problems.append(f"summary.json: its predictions {error}")
+    runs["solved"] = pd.array(solved, dtype="boolean")
+    runs["predictions_problem"] = pd.Series(problems, index=runs.index, dtype=object)
     return runs
 
 
@@ -93,9 +131,10 @@ def setting_measures(runs: pd.DataFrame, setting_keys: list[str], metric: str) -
     counts = pd.crosstab(runs["setting"], runs["status"]).reindex(columns=STATUSES, fill_value=0)
     table = table.join(counts)
     table["finished"] = table["completed"] + table["diverged"]
-    table["success_rate"] = (runs["solved"] & finished).groupby(runs["setting"]).sum() / finished.groupby(
-        runs["setting"]
-    ).sum().replace(0, np.nan)
+    checked = finished & runs["solved"].notna().to_numpy()
+    table["solved"] = (runs["solved"].fillna(False).to_numpy() & checked).groupby(runs["setting"]).sum()
+    table["checked"] = checked.groupby(runs["setting"]).sum()
+    table["success_rate"] = table["solved"] / table["checked"].replace(0, np.nan)
     final = runs["final"].groupby(runs["setting"])
     table[f"final_{metric}_median"] = final.median()
     table[f"final_{metric}_min"] = final.min()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..nn.activations import ACTIVATIONS
-from ..tracking import PARAMS_FILE
+from ..rundir.reader import read_params
 
 
 def representative_run(runs: pd.DataFrame) -> int | None:
@@ -26,12 +26,6 @@ def representative_run(runs: pd.DataFrame) -> int | None:
         return None
     ordered = completed.sort_values(["final", "seed"], kind="stable")
     return ordered.index[(len(ordered) - 1) // 2]
-
-
-def final_params(run_dir: Path) -> dict[str, np.ndarray]:
-    """``W<l>`` (and ``b<l>``) of the trained network, as saved: ``W<l>`` is ``(n_in, n_out)``."""
-    with np.load(Path(run_dir) / PARAMS_FILE) as saved:
-        return {name.removesuffix("_final"): saved[name] for name in saved.files if name.endswith("_final")}
 
 
 def network_output(params: dict[str, np.ndarray], config: dict, X: np.ndarray) -> np.ndarray:
@@ -53,7 +47,7 @@ def decision_surface(run_dir: Path, config: dict, inputs: list, resolution: int 
     low, high = points.min(axis=0) - margin, points.max(axis=0) + margin
     x, y = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     with np.errstate(all="ignore"):
-        output = network_output(final_params(run_dir), config, np.column_stack([x.ravel(), y.ravel()]))
+        output = network_output(read_params(run_dir), config, np.column_stack([x.ravel(), y.ravel()]))
     return {"x": x, "y": y, "output": output[:, 0].reshape(x.shape)}
 
 
@@ -61,5 +55,8 @@ def has_two_inputs(predictions: dict | None) -> bool:
     """A run whose dataset has two inputs and one output, so its surface can be drawn in the plane."""
     if not predictions or predictions.get("inputs") is None or predictions.get("targets") is None:
         return False
-    inputs, targets = np.asarray(predictions["inputs"]), np.asarray(predictions["targets"])
+    try:
+        inputs, targets = np.asarray(predictions["inputs"], float), np.asarray(predictions["targets"], float)
+    except (TypeError, ValueError):  # a damaged summary: text, ragged lists
+        return False
     return inputs.ndim == 2 and inputs.shape[1] == 2 and targets.ndim == 2 and targets.shape[1] == 1

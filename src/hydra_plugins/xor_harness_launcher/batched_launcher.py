@@ -190,13 +190,16 @@ class BatchedLauncher(Launcher):
         from src.config import fingerprint
         from src.jobs import job_failed, objective, report_job, to_config
         from src.population import population_key, run_population
+        from src.progress import SweepProgress, population_line
         from src.provenance import code_and_machine
-        from src.tracking import completed_summary, record_error
-        from src.user_errors import describe
+        from src.rundir.reader import completed_summary
+        from src.rundir.writer import record_error
+        from src.user_errors import describe, note_sweep
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        note_sweep(self.config.hydra.sweep.dir)
         log.info(f"Launching {len(job_overrides)} jobs as populations")
         jobs = self.compose([list(o) for o in job_overrides], initial_job_idx, to_config)
 
@@ -215,13 +218,16 @@ class BatchedLauncher(Launcher):
         for job in jobs:
             if job.num in configs and summaries.get(job.num) is None:
                 groups[population_key(configs[job.num])].append(job)
+        kept, progress = len(summaries) - list(summaries.values()).count(None), SweepProgress(len(groups))
         for group in groups.values():
-            log.info(f"\tpopulation of {len(group)}: #{', #'.join(str(j.num) for j in group)}")
+            log.info(f"\t{population_line([j.num for j in group])}")
             provenance = [{**code_and_machine(), "overrides": job.overrides} for job in group]
+            progress.start(len(group), configs[group[0].num].train.epochs)
             try:
                 results = run_population(
-                    [configs[j.num] for j in group], [j.run_dir for j in group], provenance=provenance
-                )
+                    [configs[j.num] for j in group], [j.run_dir for j in group], provenance=provenance,
+                    on_chunk=progress.on_chunk,
+                )  # fmt: skip
             except Exception as error:  # every run of the group is already recorded as failed
                 for job in group:
                     job_failed(job.num, job.overrides, job.run_dir, error)
@@ -238,6 +244,7 @@ class BatchedLauncher(Launcher):
             if summary:
                 report_job(job.num, job.overrides, summary)
             returns.append(ret)
+        print(progress.summary([(summaries.get(job.num) or {}).get("status") for job in jobs], kept), flush=True)
         return returns
 
 

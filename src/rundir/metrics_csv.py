@@ -1,0 +1,340 @@
+"""``metrics.csv``: rows written losslessly and appended whole; read back with the same rules.
+
+The file is a header ``epoch,<metric>,...`` and one row per logged epoch. A float is written
+with at most 17 significant digits, which reads back as exactly the same float. At 10,000
+rows a run, formatting is the cost that matters, so a chunk's rows for the whole population
+are formatted together by array operations (``decimal_text``). Each run's rows of a chunk go
+to its file in a single ``os.write`` on an ``O_APPEND`` descriptor, so a file holds whole
+lines only, whatever stops the process short of kill -9 (or a power loss): Linux copies a
+large write page by page and gives up at a fatal signal, so a run killed during a write may
+end in part of a line. Readers drop such a last part (``whole_lines``), and a resumed run
+writes its file from the start.
+
+For a large population the formatting runs in worker processes ("lanes") while the main
+process trains the next chunk. Run ``p`` always goes to lane ``p % lanes``, and a lane does
+its work in order, so every file still grows chunk after chunk. ``RowWriter.written`` says
+which chunks are on disk, so a run's summary never counts rows still in flight.
+
+Readers take the columns from the header: a run written before a metric was added reads
+as a run without that metric, never as a damaged one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import warnings
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..decimal_text import PAD, join_rows, table_rows
+from .layout import METRICS_FILE, Unreadable
+
+
+@dataclass
+class ChunkRows:
+    """One chunk's rows for a population: network ``p`` appends a row ``epochs[e], values[:, e, p]``
+    for every ``e`` with ``kept[p, e]``."""
+
+    epochs: np.ndarray
+    values: np.ndarray  # values[c, e, p]
+    kept: np.ndarray  # kept[p, e]
+
+    def members(self, lane: int, lanes: int) -> ChunkRows:
+        """The part of this chunk that lane ``lane`` of ``lanes`` writes: networks ``p % lanes == lane``."""
+        return ChunkRows(self.epochs, self.values[:, :, lane::lanes], self.kept[lane::lanes])
+
+
+ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, small enough for the cache
+FLUSH_BYTES = 32 << 20  # rows held in memory before they go to disk, per writer
+
+
+def formatted_rows(chunk: ChunkRows):
+    """``(p, text)`` for every network with rows in ``chunk``: its lines, formatted together."""
+    kept = chunk.kept
+    counts = kept.sum(axis=1)
+    per_block = max(1, ROWS_PER_BLOCK // max(1, len(chunk.epochs)))
+    for first in range(0, len(kept), per_block):
+        members = slice(first, first + per_block)
+        network, epoch = np.nonzero(kept[members])  # row by row, network after network
+        if not len(epoch):
+            continue
+        values = chunk.values[:, epoch, network + first]  # values[c, row]
+        rows = table_rows(chunk.epochs[epoch], list(values))
+        ends = np.cumsum((rows != PAD).sum(axis=1))  # where each row's text ends
+        text = join_rows(rows)
+        start = 0
+        for p, last_row in zip(range(first, first + per_block), np.cumsum(counts[members])):
+            stop = int(ends[last_row - 1]) if last_row else 0
+            if stop > start:
+                yield p, text[start:stop]
+            start = stop
+
+
+def write_whole(descriptor: int, data: bytes) -> None:
+    """Append ``data`` in one ``write`` call: whole lines, unless kill -9 cuts the call short."""
+    written = os.write(descriptor, data)
+    while written < len(data):  # a regular file takes it all at once; this is for the odd one
+        written += os.write(descriptor, data[written:])
+
+
+def descriptors_to_spare() -> int:
+    """How many files this process may keep open for rows, leaving room for everything else."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(0, soft // 2 - 64)
+
+
+class RunFiles:
+    """The ``metrics.csv`` of some runs, written through memory: each chunk's rows are added to
+    the runs' buffers, which go to disk together once they hold ``FLUSH_BYTES`` (or on ``flush``),
+    one ``write`` per run, through files kept open when there are few enough of them.
+
+    ``add`` and ``flush`` return the number of the last chunk whose rows are all on disk.
+    """
+
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
+        self.buffers = [bytearray() for _ in paths]
+        self.buffered = 0
+        self.keep_open = len(paths) <= descriptors_to_spare()
+        self.descriptors: dict[int, int] = {}
+        self.added_through = self.on_disk_through = -1
+
+    def add(self, number: int, chunk: ChunkRows) -> int:
+        for p, text in formatted_rows(chunk):
+            self.buffers[p] += text
+            self.buffered += len(text)
+        self.added_through = number
+        return self.flush() if self.buffered >= FLUSH_BYTES else self.on_disk_through
+
+    def flush(self) -> int:
+        for p, buffer in enumerate(self.buffers):
+            if buffer:
+                self._write(p, buffer)
+                buffer.clear()
+        self.buffered = 0
+        self.on_disk_through = self.added_through
+        return self.on_disk_through
+
+    def _write(self, p: int, data: bytearray) -> None:
+        descriptor = self.descriptors.get(p)
+        if descriptor is None:
+            descriptor = os.open(self.paths[p], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            write_whole(descriptor, data)
+        finally:
+            if self.keep_open:
+                self.descriptors[p] = descriptor
+            else:
+                os.close(descriptor)
+
+    def close(self) -> int:
+        try:
+            return self.flush()
+        finally:
+            for descriptor in self.descriptors.values():
+                os.close(descriptor)
+            self.descriptors.clear()
+
+
+_lane: RunFiles | None = None  # in a lane's process: the files of its runs, given once
+
+
+def _start_lane(paths: list[Path]) -> None:
+    """A lane finishes the rows it was given; the main process decides when to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    global _lane
+    _lane = RunFiles(paths)
+
+
+def _lane_add(number: int, chunk: ChunkRows) -> int:
+    return _lane.add(number, chunk)
+
+
+def _lane_flush() -> int:
+    return _lane.flush()
+
+
+def _lane_close() -> int:
+    return _lane.close()
+
+
+class RowWriter:
+    """Appends each chunk's rows to the runs' ``metrics.csv``, inline or in ``lanes`` worker processes.
+
+    Run ``p`` of ``paths`` is written by lane ``p % lanes``; each lane is given its paths once.
+    ``write(chunk, written)`` calls ``written()`` once every row of the chunk is on disk, and
+    never before: rows wait in memory (``RunFiles``), and with lanes one chunk is in flight
+    while the next one trains. ``wait`` and ``close`` put everything handed over on disk.
+    """
+
+    def __init__(self, paths: list[Path], lanes: int = 0):
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.inline = RunFiles(list(paths)) if not lanes else None
+        self.lanes = [
+            ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(list(paths[lane::lanes]),))
+            for lane in range(lanes)
+        ]
+        self.count = 0  # chunks handed over
+        self.uncounted: list[Callable[[], None]] = []  # written() of the chunks not yet known to be on disk
+        self.in_flight: list[Future] = []
+
+    def write(self, chunk: ChunkRows, written: Callable[[], None]) -> None:
+        """Hand over one chunk's rows; with lanes, first waits for the previous chunk (one in flight)."""
+        number, self.count = self.count, self.count + 1
+        self.uncounted.append(written)
+        if self.inline is not None:
+            self._count_through(self.inline.add(number, chunk))
+            return
+        self._collect()
+        lanes = len(self.lanes)
+        self.in_flight = [
+            lane.submit(_lane_add, number, chunk.members(index, lanes)) for index, lane in enumerate(self.lanes)
+        ]
+
+    def _collect(self) -> None:
+        """Wait for the lanes' answers to the last request, and count the chunks all of them have on disk.
+
+        A wait cut short by a signal leaves the answers to the next ``wait`` (or uncounted)."""
+        if self.in_flight:
+            through = min(future.result() for future in self.in_flight)
+            self.in_flight = []
+            self._count_through(through)
+
+    def _count_through(self, number: int) -> None:
+        first_uncounted = self.count - len(self.uncounted)
+        while self.uncounted and first_uncounted <= number:
+            self.uncounted.pop(0)()
+            first_uncounted += 1
+
+    def _on_disk(self, lane_task: Callable[[], int], inline_task: Callable[[], int]) -> None:
+        """Every row handed over to disk, by ``lane_task`` in each lane (or ``inline_task``), then counted."""
+        self._collect()
+        if self.inline is not None:
+            self._count_through(inline_task())
+            return
+        self.in_flight = [lane.submit(lane_task) for lane in self.lanes]
+        self._collect()
+
+    def wait(self) -> None:
+        """Block until every row handed over so far is on disk (re-raising a lane's error)."""
+        self._on_disk(_lane_flush, self.inline.flush if self.inline else None)
+
+    def close(self) -> None:
+        try:
+            self._on_disk(_lane_close, self.inline.close if self.inline else None)
+        finally:
+            for lane in self.lanes:
+                lane.shutdown(wait=True)
+            self.lanes = []
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def header_line(columns) -> bytes:
+    """The first line of ``metrics.csv``: ``epoch,<metric>,...``."""
+    return ("epoch," + ",".join(columns) + "\n").encode("ascii")
+
+
+def whole_lines(data: bytes, running: bool) -> bytes:
+    """The bytes of ``metrics.csv`` up to its last newline.
+
+    A last line without its newline was cut off while being written: dropped when the run
+    may still be (or was killed while) writing, a sign of a truncated file otherwise.
+    """
+    if data.endswith(b"\n"):
+        return data
+    if not data and not running:
+        raise Unreadable(f"{METRICS_FILE} is empty")
+    if not running:
+        raise Unreadable(f"{METRICS_FILE} is truncated (its last line is incomplete)")
+    return data[: data.rfind(b"\n") + 1]
+
+
+def columns_of(data: bytes) -> list[str]:
+    """The header's column names: ``epoch`` first, then the metrics the run recorded."""
+    columns = data[: data.find(b"\n")].decode("ascii", "replace").strip().split(",")
+    if columns[0] != "epoch" or len(columns) < 2 or not all(name.isidentifier() for name in columns):
+        raise Unreadable(f"{METRICS_FILE} has the header {','.join(columns)[:80]!r}, not 'epoch,<metric>,...'")
+    return columns
+
+
+def _checked(values: np.ndarray) -> np.ndarray:
+    if not np.isfinite(values).all():
+        raise Unreadable(f"{METRICS_FILE} has empty, missing or non-finite values")
+    if len(values) > 1 and not (np.diff(values[:, 0]) > 0).all():
+        raise Unreadable(f"{METRICS_FILE} has epochs out of order")
+    return values
+
+
+SMALL_FILE = 64 << 10  # bytes: below this, NumPy's own parser beats pandas' set-up cost
+
+
+def parse_rows(data: bytes, wanted: list[str]) -> np.ndarray:
+    """Every row of ``metrics.csv`` (whole lines) as floats, one column per name of ``wanted``
+    (``epoch`` first); a metric the run did not record is a column of NaN.
+
+    Both parsers give the exact float of every 17-digit text (they round correctly)."""
+    columns = columns_of(data)
+    present = [name for name in wanted if name in columns]
+    body = data[data.find(b"\n") + 1 :]
+    table = _parse_small(body, len(columns)) if len(body) <= SMALL_FILE else _parse_large(data, columns)
+    _checked(table[:, [columns.index(name) for name in present]])
+    return np.column_stack(
+        [table[:, columns.index(name)] if name in columns else np.full(len(table), np.nan) for name in wanted]
+    )
+
+
+def _parse_small(body: bytes, width: int) -> np.ndarray:
+    """Rows of ``width`` comma-separated numbers, one per line, parsed by NumPy in one call."""
+    text = np.frombuffer(body, dtype=np.uint8)
+    line_ends = np.flatnonzero(text == ord("\n"))
+    commas = np.concatenate([[0], np.cumsum(text == ord(","))[line_ends]])
+    if len(line_ends) and (np.diff(commas) != width - 1).any():
+        raise Unreadable(f"{METRICS_FILE} has a malformed row (a row of other than {width} values)")
+    with warnings.catch_warnings():  # text that is not a number ends the parse early: told below
+        warnings.simplefilter("ignore", DeprecationWarning)
+        values = np.fromstring(body.replace(b"\n", b","), dtype=np.float64, sep=",")
+    if len(values) != len(line_ends) * width:
+        raise Unreadable(f"{METRICS_FILE} has a malformed row (a value that is not a number)")
+    return values.reshape(len(line_ends), width)
+
+
+def _parse_large(data: bytes, columns: list[str]) -> np.ndarray:
+    """Every row, by pandas' C parser (fast on long files)."""
+    import io
+
+    import pandas as pd  # only readers of long curves need it
+
+    try:
+        table = pd.read_csv(io.BytesIO(data), engine="c", dtype="float64")
+    except (ValueError, pd.errors.ParserError) as error:
+        raise Unreadable(f"{METRICS_FILE} has a malformed row ({str(error).splitlines()[0]})") from None
+    if list(table.columns) != columns:
+        raise Unreadable(f"{METRICS_FILE} has a malformed row (a row of other than {len(columns)} values)")
+    return table.to_numpy()
+
+
+def parse_last_row(data: bytes) -> dict[str, float] | None:
+    """The last row of ``metrics.csv`` (whole lines) by column name; ``None`` when only the header is there."""
+    columns = columns_of(data)
+    end_of_header = data.find(b"\n") + 1
+    if len(data) == end_of_header:
+        return None
+    last = data[data.rfind(b"\n", end_of_header - 1, len(data) - 1) + 1 :]
+    fields = last.decode("ascii", "replace").strip().split(",")
+    try:
+        values = np.array([[float(x) for x in fields]])
+    except ValueError:
+        raise Unreadable(f"{METRICS_FILE} has a malformed last row: {last[:80]!r}") from None
+    if values.shape[1] != len(columns):
+        raise Unreadable(f"{METRICS_FILE} has a last row of {values.shape[1]} values, not {len(columns)}")
+    return dict(zip(columns, _checked(values)[0].tolist()))

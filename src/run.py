@@ -33,6 +33,7 @@ from .config import Config, fingerprint, register
 from .config import value_of as value
 from .errors import ConfigError
 from .experiments import register_experiments
+from .hydra_mode import answer_the_mode_without_composing
 from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, run_population
 from .provenance import code_and_machine
@@ -44,6 +45,7 @@ from .user_errors import cli, note_sweep, stop_for
 register()
 register_experiments()
 register_batched_launcher()
+answer_the_mode_without_composing()  # Hydra's first composition, spared when nothing can set hydra.mode
 
 
 def print_progress(config: Config):

@@ -21,14 +21,12 @@ as a run without that metric, never as a damaged one.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import resource
 import signal
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +172,15 @@ def _lane_close() -> int:
     return _lane.close()
 
 
+def _lane_process(paths: list[Path]):
+    """A worker process that writes the rows of ``paths`` (imported here: a single run needs none)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    return ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(paths,))
+
+
 class RowWriter:
     """Appends each chunk's rows to the runs' ``metrics.csv``, inline or in ``lanes`` worker processes.
 
@@ -184,15 +191,11 @@ class RowWriter:
     """
 
     def __init__(self, paths: list[Path], lanes: int = 0):
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         self.inline = RunFiles(list(paths)) if not lanes else None
-        self.lanes = [
-            ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(list(paths[lane::lanes]),))
-            for lane in range(lanes)
-        ]
+        self.lanes = [_lane_process(list(paths[lane::lanes])) for lane in range(lanes)]
         self.count = 0  # chunks handed over
         self.uncounted: list[Callable[[], None]] = []  # written() of the chunks not yet known to be on disk
-        self.in_flight: list[Future] = []
+        self.in_flight: list = []  # the lanes' answers to the last request (futures)
 
     def write(self, chunk: ChunkRows, written: Callable[[], None]) -> None:
         """Hand over one chunk's rows; with lanes, first waits for the previous chunk (one in flight)."""

@@ -1,36 +1,37 @@
-"""``python -m src.bench``: how fast the harness is, measured side by side on this machine.
+"""``python -m src.bench``: how fast the harness is where users wait, measured side by side on this machine.
 
-Prints a table of
+Prints one table, in three parts:
 
-* time per epoch per network: the article's textbook loop (a faithful copy, below), the
-  same maths in the fewest NumPy calls an epoch allows (the ceiling for any one-network NumPy
-  loop), the harness with one network (the article's run, metrics and CSV included), and populations
-  of 10, 100 and 1,000 networks, each for the training loop alone (forward, backward,
-  update, metrics) and with every run directory written, with its ratio to the textbook loop;
-* JAX's jit + vmap + scan over the largest population, when JAX is installed (the
-  ``bench`` extra), as the yardstick for what compiled, fused code does on this machine;
-* end to end, from command to last file written: the 9-job sweep
-  ``-m lr=0.1,0.5,1.0 hidden=2,4,8`` and a 1,000-seed study of the article's network, each
-  with Hydra's basic launcher and the batched one, with the ratio, and the peak memory
-  (all processes of the command together) of the batched study;
-* the report over the 1,000-seed study.
+* **whole commands, as users run them**: the article's textbook script as a process against
+  ``python -m src.run`` (the same network, 10,000 epochs), CPU time (user + system, the process
+  and its children) and wall time, medians of paired runs; then the headline sweep
+  ``python -m src.run -m lr=0.1,0.5,1.0 hidden=2,4,8`` with its report, as users run it, with the
+  batched launcher (the default) and Hydra's basic one;
+* **the population loop** (forward, backward, update and metrics; no files), in microseconds per
+  epoch per network, for 1, 10, 100, 1,000 and 10,000 networks, beside JAX's ``jit`` + ``vmap`` +
+  ``scan`` of the same maths when JAX is installed (the ``bench`` extra), medians of interleaved
+  rounds; for one network also the textbook loop and the fewest NumPy calls an epoch allows;
+* **a study**: 1,000 seeds of the article's network with both launchers (the basic one runs 100
+  of them and is scaled, unless ``--full``), the batched one's peak memory, and the report over it.
 
-The basic launcher needs about a third of a second a job, so by default it runs the first
-100 seeds of the study and its time is scaled to 1,000 jobs (the line says so); ``--full``
-runs all 1,000. ``--quick`` is a smoke run with fewer epochs and networks.
+``--quick`` is a smoke run: fewer epochs, networks, pairs and jobs.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import platform
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -220,23 +221,89 @@ class PeakMemory:
         return self.peak
 
 
-def command(args: list[str], sweep_dir: Path, measure_memory: bool = False) -> tuple[float, int]:
-    """Seconds (and peak bytes) for ``python -m src.run ARGS`` into ``sweep_dir``, from start to exit."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "src.run", *args, f"hydra.sweep.dir={sweep_dir}", "report.auto=false"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@dataclass
+class Spent:
+    """What a command cost: wall seconds, CPU seconds (user + system, children included), peak bytes."""
+
+    wall: float
+    cpu: float
+    peak: int = 0
+
+
+def spent_by(argv: list[str], measure_memory: bool = False) -> Spent:
+    """Run ``argv`` from the repository to its exit; what it cost. Only one command runs at a time, so the
+    CPU time of this process's children before and after is the command's (and its own children's)."""
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     memory = PeakMemory(process.pid) if measure_memory and Path("/proc").is_dir() else None
     _, stderr = process.communicate()
-    elapsed = time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = memory.stop() if memory else 0
     if process.returncode != 0:
-        raise SystemExit(f"benchmark command failed: {' '.join(args)}\n{stderr}")
-    return elapsed, peak
+        raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Spent(wall, cpu, peak)
+
+
+def command(args: list[str], sweep_dir: Path, measure_memory: bool = False, report: bool = False) -> Spent:
+    """``python -m src.run ARGS`` into ``sweep_dir`` (with its report when asked), start to exit."""
+    argv = [
+        sys.executable,
+        "-m",
+        "src.run",
+        *args,
+        f"hydra.sweep.dir={sweep_dir}",
+        f"report.auto={str(report).lower()}",
+    ]
+    return spent_by(argv, measure_memory)
+
+
+def textbook_script(epochs: int) -> str:
+    """The article's script as a program of its own: the textbook loop, printing its loss every 1,000 epochs."""
+    return (
+        f"import numpy as np\n\n{inspect.getsource(textbook_loop)}\n"
+        f"for epoch, loss in zip(range(0, {epochs}, 1000), textbook_loop({epochs})):\n"
+        f"    print(f'Epoch {{epoch}}: Loss = {{loss:.4f}}')\n"
+    )
+
+
+def single_run_against_textbook(epochs: int, pairs: int, scratch: Path) -> tuple[Spent, Spent]:
+    """Medians over ``pairs`` paired runs: the textbook script as a process, then ``python -m src.run``."""
+    textbook, single = [], []
+    for pair in range(pairs):
+        textbook.append(spent_by([sys.executable, "-c", textbook_script(epochs)]))
+        run_dir = scratch / f"single-{pair}"
+        single.append(spent_by([sys.executable, "-m", "src.run", f"epochs={epochs}", f"hydra.run.dir={run_dir}"]))
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return median_spent(textbook), median_spent(single)
+
+
+def median_spent(runs: list[Spent]) -> Spent:
+    return Spent(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs))
+
+
+def population_loops(sizes: tuple[int, ...], epochs_for, rounds: int) -> dict[int, tuple[float, float | None, float]]:
+    """Seconds per epoch per network of the harness's loop and of JAX's, medians of ``rounds`` interleaved
+    rounds, and JAX's first call (compilation included), for each population size: ``{size: (harness, jax, first)}``.
+    """
+    harness: dict[int, list[float]] = {size: [] for size in sizes}
+    jax: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
+    for _ in range(rounds):
+        for size in sizes:
+            epochs = epochs_for(size)
+            harness[size].append(harness_training(size, epochs) / epochs / size)
+            figures = jax_population(size, epochs)
+            if figures is not None:
+                jax[size].append(figures)
+    return {
+        size: (
+            statistics.median(harness[size]),
+            statistics.median(per for _, per in jax[size]) if jax[size] else None,
+            statistics.median(first for first, _ in jax[size]) if jax[size] else 0.0,
+        )
+        for size in sizes
+    }
 
 
 def machine() -> str:
@@ -263,89 +330,107 @@ def row(what: str, figure: str, ratio: str = "") -> None:
     print(f"| {what} | {figure} | {ratio} |", flush=True)
 
 
+def cost(spent: Spent) -> str:
+    return f"{spent.cpu:.2f} s CPU, {spent.wall:.2f} s wall"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m src.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer epochs, networks and jobs")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer epochs, networks, pairs and jobs")
     parser.add_argument(
         "--full", action="store_true", help="run all 1,000 jobs of the study with the basic launcher too"
     )
     args = parser.parse_args(argv)
     epochs = 1000 if args.quick else 10000
-    populations = (10, 100) if args.quick else (10, 100, 1000)
+    pairs, rounds = (2, 1) if args.quick else (7, 3)
+    sizes = (1, 10, 100) if args.quick else (1, 10, 100, 1000, 10000)
+    network_epochs = 10**5 if args.quick else 10**7  # per population size: enough epochs to time, not more
+
+    def epochs_for(size: int) -> int:
+        return max(100, min(epochs, network_epochs // size))
+
     study = 100 if args.quick else 1000
     basic_jobs = study if args.full else max(10, study // 10)
 
     scratch = REPO / "outputs" / "bench"
     scratch.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}")
-    print(f"{epochs} epochs of the article's 2-4-1 XOR network, float64.\n")
+    print(f"The article's 2-4-1 XOR network, float64, {epochs} epochs unless said otherwise.\n")
     print("| what | measured | ratio |")
     print("|---|---|---|")
 
-    textbook = min(seconds(lambda: textbook_loop(epochs)) for _ in range(3)) / epochs
-    row("textbook loop (the article's script), per epoch", f"{textbook * 1e6:.2f} us", "1x")
+    with tempfile.TemporaryDirectory(dir=scratch) as work:
+        work = Path(work)
+        textbook, single = single_run_against_textbook(epochs, pairs, work)
+        what = f"median of {pairs} paired runs"
+        row(f"the article's textbook script, as a process ({what})", cost(textbook), "1x")
+        row(
+            f"`python -m src.run`, the same network, as a process ({what})",
+            cost(single),
+            f"{single.cpu / textbook.cpu:.1f}x the textbook's CPU, {single.wall / textbook.wall:.1f}x its wall",
+        )
+        grid = ["-m", "lr=0.1,0.5,1.0", "hidden=2,4,8", f"epochs={epochs}"]
+        batched = command(grid, work / "grid_batched", report=True)
+        basic = command([*grid, "hydra/launcher=basic"], work / "grid_basic", report=True)
+        row("`python -m src.run -m lr=0.1,0.5,1.0 hidden=2,4,8`, with its report (batched launcher)", cost(batched))
+        row(
+            "the same sweep and report, `hydra/launcher=basic`",
+            cost(basic),
+            f"{basic.wall / batched.wall:.1f}x the batched launcher's wall",
+        )
+
+    textbook_epoch = min(seconds(lambda: textbook_loop(epochs)) for _ in range(3)) / epochs
+    row("textbook loop (the article's script) in this process, per epoch", f"{textbook_epoch * 1e6:.2f} us", "1x")
     fewest = min(seconds(lambda: fewest_calls_loop(epochs)) for _ in range(3)) / epochs
     row(
         "reference: one network in the fewest NumPy calls (no metrics, no files), per epoch",
         f"{fewest * 1e6:.2f} us",
-        f"{times(textbook / fewest)} the textbook",
+        f"{times(textbook_epoch / fewest)} the textbook",
     )
-    single = min(harness_population(1, epochs, scratch) for _ in range(3)) / epochs
+    largest = 1000 if 1000 in sizes else sizes[-1]
+    written = harness_population(largest, epochs_for(largest), scratch) / epochs_for(largest) / largest
     row(
-        "harness, 1 network, metrics and CSV included, per epoch",
-        f"{single * 1e6:.2f} us",
-        f"{times(textbook / single)} the textbook",
+        f"harness, population of {largest}, run directories written too, per epoch per network",
+        f"{written * 1e6:.3f} us",
+        f"{times(textbook_epoch / written)} the textbook",
     )
-    loop = min(harness_training(1, epochs) for _ in range(3)) / epochs
-    row(
-        "harness, 1 network, training loop and metrics only, per epoch",
-        f"{loop * 1e6:.2f} us",
-        f"{times(textbook / loop)} the textbook",
-    )
-    for size in populations:
-        per = harness_training(size, epochs) / epochs / size
-        what = f"harness, population of {size}, training loop and metrics, per epoch per network"
-        row(what, f"{per * 1e6:.3f} us", f"{times(textbook / per)} the textbook")
-        per = harness_population(size, epochs, scratch) / epochs / size
-        what = f"harness, population of {size}, run directories written too, per epoch per network"
-        row(what, f"{per * 1e6:.3f} us", f"{times(textbook / per)} the textbook")
-    jax_figures = jax_population(populations[-1], epochs)
-    what = f"JAX jit + vmap + scan, population of {populations[-1]}, per epoch per network"
-    if jax_figures is None:
-        row(what, 'not measured: JAX is not installed (pip install -e ".[bench]")')
-    else:
-        row(
-            f"{what} (after a first call of {jax_figures[0]:.1f} s)",
-            f"{jax_figures[1] * 1e6:.3f} us",
-            f"{times(textbook / jax_figures[1])} the textbook",
-        )
 
+    loops = population_loops(sizes, epochs_for, rounds)  # JAX last: its threads and fork() do not mix
+    medians = f"median of {rounds} interleaved rounds" if rounds > 1 else "one round"
+    for size, (harness, jax, first) in loops.items():
+        what = f"population of {size} ({epochs_for(size)} epochs, {medians}), per epoch per network"
+        row(
+            f"harness loop (forward, backward, update, metrics), {what}",
+            f"{harness * 1e6:.3f} us",
+            f"{times(textbook_epoch / harness)} the textbook",
+        )
+        if jax is None:
+            row(f"JAX jit + vmap + scan, {what}", 'not measured: JAX is not installed (pip install -e ".[bench]")')
+        else:
+            row(
+                f"JAX jit + vmap + scan, {what} (first call {first:.1f} s)",
+                f"{jax * 1e6:.3f} us",
+                f"harness: {harness / jax:.2f}x JAX's time",
+            )
     with tempfile.TemporaryDirectory(dir=scratch) as work:
         work = Path(work)
-        grid = ["-m", "lr=0.1,0.5,1.0", "hidden=2,4,8", f"epochs={epochs}"]
-        basic, _ = command([*grid, "hydra/launcher=basic"], work / "grid_basic")
-        batched, _ = command(grid, work / "grid_batched")
-        row("9-job sweep lr x hidden, basic launcher", f"{basic:.2f} s")
-        row(
-            "9-job sweep lr x hidden, batched launcher",
-            f"{batched:.2f} s",
-            f"{times(basic / batched)} the basic launcher",
-        )
-
-        seeds = ["-m", f"seed=range(0,{study})", f"epochs={epochs}"]
-        basic_part, _ = command(
+        basic_part = command(
             ["-m", f"seed=range(0,{basic_jobs})", f"epochs={epochs}", "hydra/launcher=basic"], work / "seeds_basic"
-        )
+        ).wall
         basic_all = basic_part * study / basic_jobs
         scaled = "" if basic_jobs == study else f" (measured on {basic_jobs} jobs: {basic_part:.1f} s, scaled)"
         row(f"{study}-seed study, basic launcher{scaled}", f"{basic_all:.1f} s")
-        batched_study, peak = command(seeds, work / "seeds_batched", measure_memory=True)
+        batched_study = command(
+            ["-m", f"seed=range(0,{study})", f"epochs={epochs}"], work / "seeds_batched", measure_memory=True
+        )
         row(
             f"{study}-seed study, batched launcher",
-            f"{batched_study:.2f} s",
-            f"{times(basic_all / batched_study)} the basic launcher",
+            f"{batched_study.wall:.2f} s",
+            f"{times(basic_all / batched_study.wall)} the basic launcher",
         )
-        row(f"{study}-seed study, batched launcher, peak memory (all processes)", f"{peak / 2**20:.0f} MB")
+        row(
+            f"{study}-seed study, batched launcher, peak memory (all processes)", f"{batched_study.peak / 2**20:.0f} MB"
+        )
 
         from src.report import make_report
 

@@ -19,14 +19,23 @@ digit, which is less than half the spacing of floats near ``x``: reading ``D`` b
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cache
 
 import numpy as np
 
 LIMIT = 280  # |x| within 10**-LIMIT .. 10**LIMIT is formatted by arrays
 _LOWEST = -LIMIT - 4  # 10**s is needed for s = 16 - floor(log10|x|), give or take one
-_EXPONENTS = np.arange(_LOWEST, LIMIT + 24)
-_POWER_HI = np.array([float(Fraction(10) ** int(s)) for s in _EXPONENTS])
-_POWER_LO = np.array([float(Fraction(10) ** int(s) - Fraction(hi)) for s, hi in zip(_EXPONENTS, _POWER_HI)])
+
+
+@cache
+def _powers_of_ten() -> tuple[np.ndarray, np.ndarray]:
+    """``10**s = hi[s - _LOWEST] + lo[s - _LOWEST]`` exactly enough, for every ``s`` needed; made on first use."""
+    exponents = range(_LOWEST, LIMIT + 24)
+    hi = np.array([float(Fraction(10) ** s) for s in exponents])
+    lo = np.array([float(Fraction(10) ** s - Fraction(h)) for s, h in zip(exponents, hi)])
+    return hi, lo
+
+
 _SPLITTER = 2.0**27 + 1.0
 PAD = 0  # a byte that is removed when rows are joined
 ASCII_ZERO = ord("0")
@@ -41,7 +50,8 @@ def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _scaled(x: np.ndarray, s: np.ndarray) -> np.ndarray:
     """The integer nearest to ``x * 10**s`` (``x > 0``), as int64, from a double-double product."""
-    hi, lo = _POWER_HI[s - _LOWEST], _POWER_LO[s - _LOWEST]
+    powers_hi, powers_lo = _powers_of_ten()
+    hi, lo = powers_hi[s - _LOWEST], powers_lo[s - _LOWEST]
     p = x * hi
     x_hi, x_lo = _split(x)
     h_hi, h_lo = _split(hi)

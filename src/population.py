@@ -22,12 +22,12 @@ from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
 from .nn.optim import OPTIMIZERS
 from .rundir.metrics_csv import RowWriter
+from .rundir.signals import signals_held
 from .rundir.writer import (
     RunDirectories,
     error_message,
     record_error,
     save_params,
-    signals_held,
     status_of_error,
     write_traceback,
 )

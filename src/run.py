@@ -36,11 +36,13 @@ from .config import Config, fingerprint, register
 from .config import value_of as value
 from .errors import ConfigError
 from .experiments import register_experiments
+from .hydra_mode import answer_the_mode_without_composing
 from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
 from .population import RunResult, population_key, run_population
 from .progress import SweepProgress, population_line
 from .provenance import code_and_machine
 from .resume_check import check_resumed_runs
+from .rundir.place import refuse_the_working_directory
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
 from .user_errors import cli, describe, note_sweep, stop_for
@@ -58,6 +60,7 @@ def shipped(name: str) -> Path:
 
 register()
 register_experiments(shipped("experiments"))
+answer_the_mode_without_composing()  # Hydra's first composition, spared when nothing can set hydra.mode
 
 
 def print_progress(config: Config):
@@ -194,8 +197,14 @@ def main(cfg: DictConfig) -> float:
     return outcome
 
 
+def entry_point() -> None:
+    """``main`` as the command line runs it: a run's files never go into the working directory itself."""
+    refuse_the_working_directory(sys.argv[1:])
+    main()
+
+
 if __name__ == "__main__":
-    cli(main)
+    cli(entry_point)
     if FAILED_RUNS:
         print(f"{len(FAILED_RUNS)} run(s) failed; see traceback.txt in: {', '.join(map(str, FAILED_RUNS))}")
         sys.exit(1)

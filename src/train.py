@@ -20,10 +20,11 @@ import numpy as np
 from .data import Dataset
 from .metrics import METRICS as METRICS  # re-exported: the metrics that metrics_of computes
 from .nn.losses import Loss
-from .nn.network import Architecture, Params, backward, forward
+from .nn.network import Architecture, Buffers, Params, backward, forward
 from .nn.summation import total_over_samples
 
 CHUNK_VALUES = 2**20  # at most this many recorded outputs per chunk (8 MB): memory stays warm and bounded
+METRICS_BLOCK_VALUES = 2**17  # metrics are computed over this many outputs at a time (1 MB: in the cache)
 
 
 @dataclass
@@ -56,12 +57,31 @@ def metrics_of(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[str, np.n
     }
 
 
-def full_batch_epoch(arch: Architecture, params: Params, optimizer, loss: Loss, X: np.ndarray, y: np.ndarray):
-    """One epoch on all samples at once; returns the outputs ``o[n, k, p]`` before the update."""
-    activations = forward(arch, params, X)
+def metrics_in_blocks(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[str, np.ndarray]:
+    """``metrics_of`` a chunk's outputs, a block of epochs at a time, so that each block's arrays stay in
+    the CPU's cache (for a large population, a whole chunk's do not); the same numbers, sooner."""
+    step = max(1, METRICS_BLOCK_VALUES // outputs[0].size)
+    blocks = [metrics_of(outputs[first : first + step], y, loss) for first in range(0, len(outputs), step)]
+    return {name: np.concatenate([block[name] for block in blocks]) for name in blocks[0]}
+
+
+def update(arch: Architecture, params: Params, optimizer, loss: Loss, X, y, buffers: Buffers) -> np.ndarray:
+    """Forward pass, backward pass and one update on the samples ``X``; returns the outputs ``o`` before it."""
+    activations = forward(arch, params, X, buffers)
     o = activations[-1]
-    optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y)))
+    optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y), buffers))
     return o
+
+
+class FullBatch:
+    """Every epoch, one update on all samples at once."""
+
+    def __init__(self, arch: Architecture, samples: int, population: int):
+        self.buffers = Buffers(arch, samples, population)
+
+    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray) -> None:
+        """One epoch; writes the outputs ``o[n, k, p]`` before the update into ``outputs``."""
+        np.copyto(outputs, update(arch, params, optimizer, loss, X, y, self.buffers))
 
 
 class MiniBatches:
@@ -70,22 +90,22 @@ class MiniBatches:
     def __init__(self, batch_size: int, shuffle_seeds: list[int]):
         self.batch_size = batch_size
         self.generators = [np.random.default_rng(seed) for seed in shuffle_seeds]
+        self.buffers: dict[int, Buffers] = {}  # by batch length (the last batch may be shorter)
 
-    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X: np.ndarray, y: np.ndarray):
-        """One epoch of updates, one per batch; returns each sample's output ``o[n, k, p]`` as its batch saw it."""
+    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray) -> None:
+        """One epoch of updates, one per batch; writes each sample's output ``o[n, k, p]``, as its batch
+        saw it, into ``outputs``."""
         n = len(X)
         order = np.stack([rng.permutation(n) for rng in self.generators])  # order[p, position]
         members = np.arange(len(order))
-        outputs = np.empty((n, y.shape[1], len(order)))
         for start in range(0, n, self.batch_size):
             rows = order[:, start : start + self.batch_size].T  # rows[b, p]: sample of network p
             X_batch = X[rows].transpose(0, 2, 1)  # X_batch[b, i, p]
             y_batch = y[rows, :, 0].transpose(0, 2, 1)  # y_batch[b, k, p]
-            activations = forward(arch, params, X_batch)
-            o = activations[-1]
+            if len(rows) not in self.buffers:
+                self.buffers[len(rows)] = Buffers(arch, len(rows), len(members))
+            o = update(arch, params, optimizer, loss, X_batch, y_batch, self.buffers[len(rows)])
             outputs[rows, :, members] = o.transpose(0, 2, 1)
-            optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y_batch)))
-        return outputs
 
 
 def train(
@@ -108,16 +128,16 @@ def train(
     population = params["W1"].shape[-1]
     chunk_epochs = max(1, min(chunk_epochs, CHUNK_VALUES // (y.size * population)))
     outputs = np.empty((min(chunk_epochs, epochs), *y.shape[:2], population))
+    if batches is None:
+        batches = FullBatch(arch, len(X), population)
+        X = X[:, :, None]  # X[n, i, 0]: shared by every network, the same array every epoch
     for first in range(0, epochs, chunk_epochs):
         count = min(chunk_epochs, epochs - first)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for i in range(count):
-                if batches is None:
-                    outputs[i] = full_batch_epoch(arch, params, optimizer, loss, X, y)
-                else:
-                    outputs[i] = batches.epoch(arch, params, optimizer, loss, X, y)
+                batches.epoch(arch, params, optimizer, loss, X, y, outputs[i])
             recorded = outputs[:count]
-            metrics = metrics_of(recorded, y, loss)
+            metrics = metrics_in_blocks(recorded, y, loss)
         yield Chunk(np.arange(first, first + count), recorded, metrics)
         still_finite = np.isfinite(recorded[-1]).all(axis=(0, 1))
         if not still_finite.any():

@@ -187,3 +187,11 @@ def test_a_population_member_is_bit_identical_in_its_run_directory(tmp_path):
         rows = np.loadtxt(result.run_dir / "metrics.csv", delimiter=",", skiprows=1)
         assert result.summary["metrics_rows"] == len(rows) == 50
         assert result.summary["final"]["loss"] == rows[-1, 1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("override", ["hydra.run.dir=''", "hydra.run.dir=.", "-m hydra.sweep.dir=''"])
+def test_the_working_directory_itself_is_refused_as_a_run_directory(tmp_path, override):
+    done = run_cli(*override.split(), "epochs=10", cwd=tmp_path)
+    assert done.returncode == 2 and "a directory of its own" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -35,6 +35,7 @@ Every network only ever touches its own slice ``[..., p]``: networks never mix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -63,6 +64,21 @@ class Architecture:
         name = self.output_activation if layer == self.n_layers else self.activation
         return ACTIVATIONS[name]
 
+    @cached_property
+    def activations(self) -> tuple:
+        """``f_1, ..., f_L``: the activation of every layer, in order."""
+        return tuple(self.activation_of(l) for l in range(1, self.n_layers + 1))
+
+    @cached_property
+    def weights(self) -> tuple[str, ...]:
+        """The names of the weights, ``weights[l] == "W<l>"`` (``weights[0]`` unused)."""
+        return tuple(f"W{l}" for l in range(self.n_layers + 1))
+
+    @cached_property
+    def biases(self) -> tuple[str, ...]:
+        """The names of the biases, ``biases[l] == "b<l>"``."""
+        return tuple(f"b{l}" for l in range(self.n_layers + 1))
+
 
 def init_params(arch: Architecture, specs: list[InitSpec]) -> Params:
     """Draw the weights of ``len(specs)`` networks, each from its own seeded generator.
@@ -90,55 +106,129 @@ def network(params: Params, p: int) -> Params:
 SEQUENTIAL_UP_TO = 64  # longer sums go to np.einsum: faster, equal only within rounding (1e-12)
 
 
-def weighted_inputs(a: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``."""
-    if a.shape[1] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,ijp->njp", a, W)
-    terms = a[:, :, None, :] * W  # terms[n, i, j, p]: all products in one pass
-    return sum_in_order(terms[:, i] for i in range(a.shape[1]))
+class Products:
+    """The products of one layer's three sums, each laid out so that every term of its sum is one block.
+
+    NumPy adds contiguous blocks fastest, so each sum gets the products ``terms[n, i, j, p]`` in an
+    order of its own, the summed index first (one memory serves all three, one sum after the other)::
+
+        for_z[i][n, j, p] = a[n, i, p] * W[i, j, p]           z = sum_i for_z[i]
+        for_e[j][n, i, p] = delta[n, j, p] * W[i, j, p]       e = sum_j for_e[j]
+        for_g[n][i, j, p] = a[n, i, p] * delta[n, j, p]       g = sum_n for_g[n]
+
+    ``terms_for_z``, ``terms_for_e`` and ``terms_for_g`` are the same three arrays seen as ``terms[n, i, j, p]``,
+    for the one multiply that writes all the products of a sum.
+    """
+
+    def __init__(self, samples: int, n_in: int, n_out: int, population: int):
+        memory = np.empty(samples * n_in * n_out * population)
+        for_z = memory.reshape(n_in, samples, n_out, population)
+        for_e = memory.reshape(n_out, samples, n_in, population)
+        for_g = memory.reshape(samples, n_in, n_out, population)
+        self.terms_for_z, self.for_z = for_z.transpose(1, 0, 2, 3), list(for_z)
+        self.terms_for_e, self.for_e = for_e.transpose(1, 2, 0, 3), list(for_e)
+        self.terms_for_g, self.for_g = for_g, list(for_g)
 
 
-def errors_back(delta: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``."""
-    if delta.shape[1] > SEQUENTIAL_UP_TO:
-        return np.einsum("njp,ijp->nip", delta, W)
-    terms = delta[:, None, :, :] * W  # terms[n, i, j, p]
-    return sum_in_order(terms[:, :, j] for j in range(delta.shape[1]))
+class Buffers:
+    """Every array of one forward and backward pass, for ``P`` networks on ``N`` samples, allocated once.
+
+    A training loop makes one and hands it to ``forward`` and ``backward`` every epoch, which
+    write into it (NumPy's ``out=``) instead of allocating new arrays: the same operations on
+    the same numbers, so the same bits, without the cost of fresh memory::
+
+        z[l], a[l]    (N, n_l, P)    weighted inputs and activations; a[0] is the input, set by ``forward``
+        delta[l]      (N, n_l, P)    dL/dz<l>
+        slope[l]      (N, n_l, P)    f_l'(a<l>)
+        products[l]   (N, n_{l-1}, n_l, P), see ``Products``
+        grads         dL/dW<l> (n_{l-1}, n_l, P) and dL/db<l> (1, n_l, P), by name
+
+    and, made once too, the views that line ``a`` and ``delta`` up with ``terms[n, i, j, p]``:
+    ``a_by_j[l] = a[l][:, :, None, :]`` (``a[n, i, 0, p]``) and ``delta_by_i[l] = delta[l][:, None, :, :]``.
+    """
+
+    def __init__(self, arch: Architecture, samples: int, population: int):
+        layers = range(1, arch.n_layers + 1)
+
+        def per_unit() -> list:
+            return [None, *(np.empty((samples, arch.sizes[l], population)) for l in layers)]
+
+        self.z, self.a, self.delta, self.slope = per_unit(), per_unit(), per_unit(), per_unit()
+        self.a_by_j = [None if a is None else a[:, :, None, :] for a in self.a]
+        self.delta_by_i = [None if delta is None else delta[:, None, :, :] for delta in self.delta]
+        self.products = [None, *(Products(samples, *arch.sizes[l - 1 : l + 1], population) for l in layers)]
+        self.grads: Params = {}
+        for l in layers:
+            self.grads[f"W{l}"] = np.empty((*arch.sizes[l - 1 : l + 1], population))
+            if arch.bias:
+                self.grads[f"b{l}"] = np.empty((1, arch.sizes[l], population))
 
 
-def weight_gradient(a: np.ndarray, delta: np.ndarray) -> np.ndarray:
+def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
+    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, into ``out``; ``a_by_j`` is ``a[:, :, None, :]``."""
+    if a_by_j.shape[1] > SEQUENTIAL_UP_TO:
+        return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=out)
+    np.multiply(a_by_j, W, out=products.terms_for_z)  # all products in one pass
+    return sum_in_order(products.for_z, out=out)
+
+
+def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
+    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``; ``delta_by_i`` is ``delta[:, None, :, :]``."""
+    if delta_by_i.shape[2] > SEQUENTIAL_UP_TO:
+        return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=out)
+    np.multiply(delta_by_i, W, out=products.terms_for_e)
+    return sum_in_order(products.for_e, out=out)
+
+
+def weight_gradient(a_by_j: np.ndarray, delta_by_i: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
     """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``."""
-    if a.shape[0] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,njp->ijp", a, delta)
-    terms = a[:, :, None, :] * delta[:, None, :, :]  # terms[n, i, j, p]
-    return sum_in_order(terms[n] for n in range(a.shape[0]))
+    if a_by_j.shape[0] > SEQUENTIAL_UP_TO:
+        return np.einsum("nip,njp->ijp", a_by_j[:, :, 0], delta_by_i[:, 0], out=out)
+    np.multiply(a_by_j, delta_by_i, out=products.terms_for_g)
+    return sum_in_order(products.for_g, out=out)
 
 
-def forward(arch: Architecture, params: Params, X: np.ndarray) -> list[np.ndarray]:
+def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers | None = None) -> list[np.ndarray]:
     """All activations ``[a0, a1, ..., aL]``; ``aL`` is the output ``o[n, k, p]``.
 
-    ``X`` is ``(N, n_in)`` (shared by every network) or ``(N, n_in, P)``.
+    ``X`` is ``(N, n_in)`` (shared by every network) or ``(N, n_in, P)``. The activations are
+    written into ``buffers`` (new ones when not given): they hold this pass's values until the next.
     """
-    a = X[:, :, None] if X.ndim == 2 else X
-    activations = [a]
-    for l in range(1, arch.n_layers + 1):
-        z = weighted_inputs(a, params[f"W{l}"])
+    buffers = buffers or Buffers(arch, len(X), params["W1"].shape[-1])
+    if buffers.a[0] is not X:  # new inputs (full batch: only the first time), lined up with the products
+        buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
+        buffers.a_by_j[0] = buffers.a[0][:, :, None, :]
+    for l, f in enumerate(arch.activations, start=1):
+        z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l], out=buffers.z[l])
         if arch.bias:
-            z += params[f"b{l}"]
-        a = arch.activation_of(l).forward(z)
-        activations.append(a)
-    return activations
+            z += params[arch.biases[l]]
+        f.forward(z, out=buffers.a[l])  # a<l> = f_l(z<l>)
+    return buffers.a
 
 
-def backward(arch: Architecture, params: Params, activations: list[np.ndarray], dL_do: np.ndarray) -> Params:
-    """Gradients ``dL/dW<l>`` (and ``dL/db<l>``) of every network, by the chain rule."""
-    grads: Params = {}
-    delta = dL_do * arch.activation_of(arch.n_layers).derivative(activations[-1])
-    for l in range(arch.n_layers, 0, -1):
-        a_prev = activations[l - 1]
-        grads[f"W{l}"] = weight_gradient(a_prev, delta)
+def backward(
+    arch: Architecture, params: Params, activations: list[np.ndarray], dL_do: np.ndarray, buffers: Buffers | None = None
+) -> Params:
+    """Gradients ``dL/dW<l>`` (and ``dL/db<l>``) of every network, by the chain rule.
+
+    ``activations`` are ``forward``'s, in ``buffers`` (without ``buffers``, any list of them, and the
+    gradients go to new arrays); the gradients are written into ``buffers.grads`` and hold until the next pass.
+    """
+    L = arch.n_layers
+    if buffers is None or activations is not buffers.a:
+        buffers = Buffers(arch, len(dL_do), params["W1"].shape[-1])
+        buffers.a_by_j = [a[:, :, None, :] for a in activations]
+    grads = buffers.grads
+    delta = arch.activations[L - 1].derivative(activations[L], out=buffers.delta[L])
+    np.multiply(dL_do, delta, out=delta)  # delta<L> = dL/da<L> * f_L'(a<L>)
+    for l in range(L, 0, -1):
+        products = buffers.products[l]
+        weight_gradient(buffers.a_by_j[l - 1], buffers.delta_by_i[l], products, out=grads[arch.weights[l]])
         if arch.bias:
-            grads[f"b{l}"] = sum_in_order(delta[n] for n in range(len(delta)))[None]
+            sum_in_order(list(delta), out=grads[arch.biases[l]][0])
         if l > 1:
-            delta = errors_back(delta, params[f"W{l}"]) * arch.activation_of(l - 1).derivative(a_prev)
+            W = params[arch.weights[l]]
+            back = errors_back(buffers.delta_by_i[l], W, products, out=buffers.z[l - 1])  # z<l-1>: done with
+            slope = arch.activations[l - 2].derivative(activations[l - 1], out=buffers.slope[l - 1])
+            delta = np.multiply(back, slope, out=buffers.delta[l - 1])  # delta<l-1> = e * f_{l-1}'(a<l-1>)
     return grads

@@ -1,7 +1,9 @@
 """Optimisers: turn gradients ``g = dL/dp`` into updates of the parameters ``p``.
 
 Hyperparameters are arrays of shape ``(P,)``, one value per network, so that a population
-can mix learning rates: they broadcast against the last axis of ``W[i, j, p]``.
+can mix learning rates: they broadcast against the last axis of ``W[i, j, p]``. Each update
+is written out one NumPy operation at a time into arrays kept from step to step (``out=``),
+in the order of the formula below, so it rounds exactly as the formula written in one line.
 
 ==========  ===============================================================
 name        update, for each parameter p with gradient g
@@ -31,16 +33,32 @@ def per_network(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
+class State(dict):
+    """Arrays an optimiser keeps from step to step, one per parameter name, shaped like it.
+
+    ``of(name, g)`` is the array of ``name``, zeros before the first step: a running mean that
+    starts at 0, or scratch space that every step overwrites. Allocated once, reused every epoch.
+    """
+
+    def of(self, name: str, g: np.ndarray) -> np.ndarray:
+        array = self.get(name)
+        if array is None:
+            array = self[name] = np.zeros_like(g)
+        return array
+
+
 @OPTIMIZERS.register("sgd")
 class SGD:
     """Plain gradient descent: ``p <- p - lr * g``."""
 
     def __init__(self, lr):
         self.lr = per_network(lr)
+        self.step_size = State()
 
     def step(self, params: Params, grads: Params) -> None:
         for name, g in grads.items():
-            params[name] -= self.lr * g
+            step = np.multiply(self.lr, g, out=self.step_size.of(name, g))
+            np.subtract(params[name], step, out=params[name])
 
 
 @OPTIMIZERS.register("momentum")
@@ -49,14 +67,20 @@ class Momentum:
 
     def __init__(self, lr, momentum, nesterov: bool = False):
         self.lr, self.mu, self.nesterov = per_network(lr), per_network(momentum), nesterov
-        self.velocity: Params = {}
+        self.velocity, self.step_size = State(), State()
 
     def step(self, params: Params, grads: Params) -> None:
         for name, g in grads.items():
-            v = self.velocity.get(name, 0.0)
-            v = self.mu * v + g
-            self.velocity[name] = v
-            params[name] -= self.lr * (g + self.mu * v if self.nesterov else v)
+            v, step = self.velocity.of(name, g), self.step_size.of(name, g)
+            np.multiply(self.mu, v, out=v)  # v <- mu * v + g
+            np.add(v, g, out=v)
+            if self.nesterov:  # step = lr * (g + mu * v)
+                np.multiply(self.mu, v, out=step)
+                np.add(g, step, out=step)
+                np.multiply(step, self.lr, out=step)
+            else:  # step = lr * v
+                np.multiply(self.lr, v, out=step)
+            np.subtract(params[name], step, out=params[name])
 
 
 @OPTIMIZERS.register("rmsprop")
@@ -65,13 +89,21 @@ class RMSProp:
 
     def __init__(self, lr, rho, eps):
         self.lr, self.rho, self.eps = per_network(lr), per_network(rho), per_network(eps)
-        self.mean_square: Params = {}
+        self.one_minus_rho = 1.0 - self.rho
+        self.mean_square, self.step_size, self.scale = State(), State(), State()
 
     def step(self, params: Params, grads: Params) -> None:
         for name, g in grads.items():
-            s = self.rho * self.mean_square.get(name, 0.0) + (1.0 - self.rho) * g * g
-            self.mean_square[name] = s
-            params[name] -= self.lr * g / (np.sqrt(s) + self.eps)
+            s, step, scale = self.mean_square.of(name, g), self.step_size.of(name, g), self.scale.of(name, g)
+            np.multiply(self.one_minus_rho, g, out=step)  # s <- rho * s + (1 - rho) * g * g
+            np.multiply(step, g, out=step)
+            np.multiply(s, self.rho, out=s)
+            np.add(s, step, out=s)
+            np.multiply(self.lr, g, out=step)  # step = lr * g / (sqrt(s) + eps)
+            np.sqrt(s, out=scale)
+            np.add(scale, self.eps, out=scale)
+            np.divide(step, scale, out=step)
+            np.subtract(params[name], step, out=params[name])
 
 
 @OPTIMIZERS.register("adam")
@@ -80,8 +112,8 @@ class Adam:
 
     def __init__(self, lr, beta1, beta2, eps):
         self.lr, self.beta1, self.beta2, self.eps = (per_network(v) for v in (lr, beta1, beta2, eps))
-        self.m: Params = {}
-        self.v: Params = {}
+        self.one_minus_beta1, self.one_minus_beta2 = 1.0 - self.beta1, 1.0 - self.beta2
+        self.m, self.v, self.step_size, self.scale = State(), State(), State(), State()
         self.t = 0
 
     def step(self, params: Params, grads: Params) -> None:
@@ -89,7 +121,19 @@ class Adam:
         correction1 = 1.0 - self.beta1**self.t
         correction2 = 1.0 - self.beta2**self.t
         for name, g in grads.items():
-            m = self.beta1 * self.m.get(name, 0.0) + (1.0 - self.beta1) * g
-            v = self.beta2 * self.v.get(name, 0.0) + (1.0 - self.beta2) * g * g
-            self.m[name], self.v[name] = m, v
-            params[name] -= self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+            m, v = self.m.of(name, g), self.v.of(name, g)
+            step, scale = self.step_size.of(name, g), self.scale.of(name, g)
+            np.multiply(self.one_minus_beta1, g, out=step)  # m <- beta1 * m + (1 - beta1) * g
+            np.multiply(m, self.beta1, out=m)
+            np.add(m, step, out=m)
+            np.multiply(self.one_minus_beta2, g, out=step)  # v <- beta2 * v + (1 - beta2) * g * g
+            np.multiply(step, g, out=step)
+            np.multiply(v, self.beta2, out=v)
+            np.add(v, step, out=v)
+            np.divide(m, correction1, out=step)  # step = lr * (m / c1) / (sqrt(v / c2) + eps)
+            np.multiply(self.lr, step, out=step)
+            np.divide(v, correction2, out=scale)
+            np.sqrt(scale, out=scale)
+            np.add(scale, self.eps, out=scale)
+            np.divide(step, scale, out=step)
+            np.subtract(params[name], step, out=params[name])

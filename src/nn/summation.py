@@ -10,25 +10,32 @@ the code's own spelling of the formula's sigma.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import numpy as np
 
 
-def sum_in_order(terms: Iterable[np.ndarray]) -> np.ndarray:
-    """``terms[0] + terms[1] + ...``, added one after the other in that order (a new array)."""
-    terms = iter(terms)
-    total = next(terms)
-    second = next(terms, None)
-    if second is None:
-        return total.copy()
-    total = total + second  # a new array: never add into the caller's
-    for term in terms:
-        total += term
+def sum_in_order(terms: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+    """``terms[0] + terms[1] + ...``, added one after the other in that order.
+
+    The total goes into ``out`` when it is given (an array the caller reuses), else into a new
+    array, never into one of the terms; but without ``out``, a single term is returned as it is.
+    """
+    if len(terms) == 1:
+        if out is None:
+            return terms[0]
+        np.copyto(out, terms[0])
+        return out
+    total = np.add(terms[0], terms[1], out=out)
+    for term in terms[2:]:
+        np.add(total, term, out=total)  # total += term (the ufunc call costs less than the operator)
     return total
 
 
 def total_over_samples(values: np.ndarray) -> np.ndarray:
-    """``sum_n sum_k values[..., n, k, p]``: over samples, then outputs; shaped ``values[..., p]``."""
-    over_samples = sum_in_order(values[..., n, :, :] for n in range(values.shape[-3]))
-    return sum_in_order(over_samples[..., k, :] for k in range(over_samples.shape[-2]))
+    """``sum_n sum_k values[..., n, k, p]``: over samples, then outputs; shaped ``values[..., p]``.
+
+    (With one sample and one output, that is ``values`` itself, seen without its two axes.)
+    """
+    over_samples = sum_in_order([values[..., n, :, :] for n in range(values.shape[-3])])
+    return sum_in_order([over_samples[..., k, :] for k in range(over_samples.shape[-2])])

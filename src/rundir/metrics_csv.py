@@ -21,13 +21,12 @@ as a run without that metric, never as a damaged one.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import resource
 import signal
+import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import numpy as np
 
 from ..decimal_text import PAD, join_rows, table_rows
 from .layout import METRICS_FILE, Unreadable
+from .signals import signals_held
 
 
 @dataclass
@@ -52,7 +52,8 @@ class ChunkRows:
 
 
 ROWS_PER_BLOCK = 16384  # rows formatted together: large enough to amortise, small enough for the cache
-FLUSH_BYTES = 32 << 20  # rows held in memory before they go to disk, per writer
+FLUSH_BYTES = 32 << 20  # rows held in memory before they go to disk, per writer ...
+FLUSH_SECONDS = 0.25  # ... or for this long at most, so a file grows while its run trains
 
 
 def formatted_rows(chunk: ChunkRows):
@@ -92,8 +93,9 @@ def descriptors_to_spare() -> int:
 
 class RunFiles:
     """The ``metrics.csv`` of some runs, written through memory: each chunk's rows are added to
-    the runs' buffers, which go to disk together once they hold ``FLUSH_BYTES`` (or on ``flush``),
-    one ``write`` per run, through files kept open when there are few enough of them.
+    the runs' buffers, which go to disk together once they hold ``FLUSH_BYTES`` or have waited
+    ``FLUSH_SECONDS`` (or on ``flush``), one ``write`` per run, through files kept open when
+    there are few enough of them.
 
     ``add`` and ``flush`` return the number of the last chunk whose rows are all on disk.
     """
@@ -105,21 +107,25 @@ class RunFiles:
         self.keep_open = len(paths) <= descriptors_to_spare()
         self.descriptors: dict[int, int] = {}
         self.added_through = self.on_disk_through = -1
+        self.flushed_at = time.monotonic()
 
     def add(self, number: int, chunk: ChunkRows) -> int:
         for p, text in formatted_rows(chunk):
             self.buffers[p] += text
             self.buffered += len(text)
         self.added_through = number
-        return self.flush() if self.buffered >= FLUSH_BYTES else self.on_disk_through
+        due = self.buffered >= FLUSH_BYTES or time.monotonic() - self.flushed_at >= FLUSH_SECONDS
+        return self.flush() if due else self.on_disk_through
 
     def flush(self) -> int:
-        for p, buffer in enumerate(self.buffers):
-            if buffer:
-                self._write(p, buffer)
-                buffer.clear()
-        self.buffered = 0
-        self.on_disk_through = self.added_through
+        with signals_held():  # a buffer written is a buffer emptied: never written twice
+            for p, buffer in enumerate(self.buffers):
+                if buffer:
+                    self._write(p, buffer)
+                    buffer.clear()
+            self.buffered = 0
+            self.on_disk_through = self.added_through
+            self.flushed_at = time.monotonic()
         return self.on_disk_through
 
     def _write(self, p: int, data: bytearray) -> None:
@@ -166,6 +172,15 @@ def _lane_close() -> int:
     return _lane.close()
 
 
+def _lane_process(paths: list[Path]):
+    """A worker process that writes the rows of ``paths`` (imported here: a single run needs none)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    return ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(paths,))
+
+
 class RowWriter:
     """Appends each chunk's rows to the runs' ``metrics.csv``, inline or in ``lanes`` worker processes.
 
@@ -176,15 +191,11 @@ class RowWriter:
     """
 
     def __init__(self, paths: list[Path], lanes: int = 0):
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         self.inline = RunFiles(list(paths)) if not lanes else None
-        self.lanes = [
-            ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(list(paths[lane::lanes]),))
-            for lane in range(lanes)
-        ]
+        self.lanes = [_lane_process(list(paths[lane::lanes])) for lane in range(lanes)]
         self.count = 0  # chunks handed over
         self.uncounted: list[Callable[[], None]] = []  # written() of the chunks not yet known to be on disk
-        self.in_flight: list[Future] = []
+        self.in_flight: list = []  # the lanes' answers to the last request (futures)
 
     def write(self, chunk: ChunkRows, written: Callable[[], None]) -> None:
         """Hand over one chunk's rows; with lanes, first waits for the previous chunk (one in flight)."""

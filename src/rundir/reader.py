@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .block_yaml import read_block_yaml
 from .layout import (
     CONFIG_FILE,
     ENDED,
@@ -164,6 +165,12 @@ def yaml_mapping(run_dir: Path, name: Path, limit: int) -> dict:
         raise Unreadable(f"{name} cannot be read ({error.strerror})") from None
     if len(text) > limit:
         raise Unreadable(f"{name} is larger than {limit >> 20} MB; a run's config is a few KB")
+    try:
+        tree = read_block_yaml(text.decode("utf-8"))  # the shape Hydra writes, read fast
+    except UnicodeDecodeError:
+        raise Unreadable(f"{name} is not UTF-8 text") from None
+    if tree is not None:
+        return tree
     try:
         if has_alias(text):
             raise Unreadable(f"{name} uses YAML anchors or aliases, which a run's config never holds")

@@ -5,17 +5,15 @@ complete: it says ``running`` from the start, then ``completed``, ``diverged``, 
 ``interrupted``. What it says of the metrics (epochs run, final values, rows) counts only
 rows already on disk: the bookkeeping of a chunk is applied when the ``RowWriter`` reports
 its rows written, never when they are handed over. Final summaries are written with Ctrl-C
-and SIGTERM held back (``signals_held``), so a signal cannot stop a run between being marked
+and SIGTERM held back (``signals.signals_held``), so a signal cannot stop a run between being marked
 and being written; it arrives once they are all on disk.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import signal
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,17 +46,6 @@ def write_json_atomically(path: Path, data: dict) -> None:
 
 def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-@contextlib.contextmanager
-def signals_held():
-    """Hold Ctrl-C and SIGTERM back while the block runs; they are delivered when it ends."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class RunDirectories:

@@ -66,11 +66,41 @@ def build_optimizer(configs: list[Config]):
 class RunResult:
     run_dir: Path
     summary: dict
+    error: BaseException | None = None  # why the run could not start (its summary says ``failed``)
 
 
 ProgressCallback = Callable[[np.ndarray, dict], None]
 WRITER_LANES = 2  # worker processes formatting metrics.csv rows while the population trains
 LANES_FROM_POPULATION = 32  # smaller populations write inline: starting a lane costs more than it saves
+
+
+def set_up_networks(arch: Architecture, configs: list[Config]):
+    """(the networks that can start, {network: error} for those whose own set-up fails, and the
+    starting networks' parameters and optimiser).
+
+    A network's own set-up is drawing its weights and taking its optimiser hyperparameters
+    (``init.low`` and ``init.high`` too far apart for a generator, say). The whole population is
+    tried first; only when that fails is each network tried alone, so one bad network fails alone.
+    """
+    try:
+        params, optimizer = init_params(arch, [c.init for c in configs]), build_optimizer(configs)
+        return list(range(len(configs))), {}, params, optimizer
+    except Exception as error:
+        whole_population = error
+    failed = {}
+    for p, config in enumerate(configs):
+        try:
+            init_params(arch, [config.init])
+            build_optimizer([config])
+        except Exception as error:
+            failed[p] = error
+    if not failed:  # no network fails alone: the population does, as a whole
+        raise whole_population
+    starting = [p for p in range(len(configs)) if p not in failed]
+    if not starting:
+        return starting, failed, None, None
+    kept = [configs[p] for p in starting]
+    return starting, failed, init_params(arch, [c.init for c in kept]), build_optimizer(kept)
 
 
 def run_population(
@@ -84,6 +114,9 @@ def run_population(
 
     ``provenance[p]`` is added to run ``p``'s summary (where it came from: code, machine, command).
     ``on_chunk(epochs, metrics)`` sees every chunk (metrics shaped ``(E, P)``), to print progress.
+    A network whose own set-up fails is recorded ``failed`` with its reason (``RunResult.error``)
+    and the others train; what the whole population shares (the dataset, the shapes) failing
+    fails every run, and is raised.
     ``writer_lanes``: processes formatting ``metrics.csv`` beside the training (default: two for a
     population of 32 or more, none below; a shard among others on the same cores takes none).
     """
@@ -98,18 +131,36 @@ def run_population(
         arch = Architecture(
             sizes, value(first.model.activation), value(first.model.output_activation), first.model.bias
         )
-        params = init_params(arch, [c.init for c in configs])
-        optimizer = build_optimizer(configs)
-        loss = Loss(value(first.loss.name), value(first.loss.reduction))
-        epochs = first.train.epochs
-        batches = None
-        if first.train.batch_size is not None and first.train.batch_size < len(data.X):
-            batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
+        starting, failed, params, optimizer = set_up_networks(arch, configs)
     except BaseException as error:  # nothing trained yet: each run is failed, with the reason
         with signals_held():
             for run_dir, extra in zip(run_dirs, provenance):
                 record_error(run_dir, error, summary=extra)
         raise
+    results = {}
+    with signals_held():
+        for p, error in failed.items():
+            summary = record_error(run_dirs[p], error, summary={"config_sha": fingerprint(configs[p]), **provenance[p]})
+            results[p] = RunResult(Path(run_dirs[p]), summary, error)
+    if starting:
+        trained = train_population(
+            data, arch, params, optimizer, [configs[p] for p in starting], [run_dirs[p] for p in starting],
+            on_chunk, [provenance[p] for p in starting], writer_lanes,
+        )  # fmt: skip
+        results.update(zip(starting, trained))
+    return [results[p] for p in range(len(configs))]
+
+
+def train_population(
+    data, arch, params, optimizer, configs, run_dirs, on_chunk, provenance, writer_lanes=None
+) -> list[RunResult]:
+    """Train networks whose weights (``params``) and ``optimizer`` are set up, writing their run directories."""
+    first = configs[0]
+    loss = Loss(value(first.loss.name), value(first.loss.reduction))
+    epochs = first.train.epochs
+    batches = None
+    if first.train.batch_size is not None and first.train.batch_size < len(data.X):
+        batches = MiniBatches(first.train.batch_size, [c.train.shuffle_seed for c in configs])
 
     initial = {name: array.copy() for name, array in params.items()}
     started = time.perf_counter()

@@ -20,14 +20,17 @@ if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_
     signal.signal(signal.SIGINT, _quit_quietly)  # Ctrl-C while starting up: nothing begun, nothing to mark
 
 import itertools
+import logging
+from collections import defaultdict
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
-from hydra_plugins.xor_harness_launcher import register as register_batched_launcher
+from hydra_plugins.xor_harness_launcher.protocol import PopulationJob, trains_populations
 
 from .config import Config, fingerprint, register
 from .config import value_of as value
@@ -35,16 +38,28 @@ from .errors import ConfigError
 from .experiments import register_experiments
 from .hydra_mode import answer_the_mode_without_composing
 from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
-from .population import RunResult, run_population
+from .population import RunResult, population_key, run_population
+from .progress import SweepProgress, population_line
 from .provenance import code_and_machine
+from .resume_check import check_resumed_runs
 from .rundir.place import refuse_the_working_directory
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
-from .user_errors import cli, note_sweep, stop_for
+from .user_errors import cli, describe, note_sweep, stop_for
+
+log = logging.getLogger(__name__)
+SRC = Path(__file__).resolve().parent
+
+
+def shipped(name: str) -> Path:
+    """``conf`` or ``experiments``: inside the package when installed from a wheel (``src/_conf``), else
+    beside ``src/`` in the checkout (a clone, or an editable install)."""
+    installed = SRC / f"_{name}"
+    return installed if installed.is_dir() else SRC.parent / name
+
 
 register()
-register_experiments()
-register_batched_launcher()
+register_experiments(shipped("experiments"))
 answer_the_mode_without_composing()  # Hydra's first composition, spared when nothing can set hydra.mode
 
 
@@ -92,39 +107,94 @@ def shown_path(path: Path) -> Path:
         return path
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> float:
-    hydra_config = HydraConfig.get()
-    run_dir = Path(hydra_config.runtime.output_dir)
-    single = hydra_config.mode == RunMode.RUN
-    overrides = list(hydra_config.overrides.task)
-    if not single:
-        note_sweep(hydra_config.sweep.dir)
-    provenance = {**code_and_machine(), "overrides": overrides}
+def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
+    """The jobs of a sweep, trained as few populations as their configs allow; each job's objective.
+
+    This is ``main``'s population capability (``trains_populations``): the batched launcher hands
+    it a batch of jobs, and any other launcher one job at a time (through ``main``). A job whose
+    config is wrong, or whose own set-up fails, is recorded ``failed`` in its run directory and
+    returns ``inf``, as ``main`` does for it alone; with ``resume=true`` a job whose directory holds
+    a completed run of the same config is kept and skipped. ``announce``: print each population
+    and its progress, and the sweep's last line (the batched launcher's batches).
+    """
+    if jobs:
+        note_sweep(jobs[0].sweep_dir)  # for the resume command that an interruption prints
+    outcomes: list = [None] * len(jobs)
+    statuses: list = [None] * len(jobs)
+    groups = defaultdict(list)
+    for i, job in enumerate(jobs):
+        provenance = {**code_and_machine(), "overrides": job.overrides}
+        try:
+            config = to_config(job.cfg)
+        except (ConfigError, OmegaConfBaseException) as error:  # this job is wrong, not the sweep
+            record_error(job.run_dir, error, summary=provenance)
+            outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, describe(error) or error)
+            continue
+        done = completed_summary(job.run_dir, fingerprint(config)) if config.resume else None
+        if done is not None:
+            report_job(job.num, job.overrides, done)
+            outcomes[i], statuses[i] = objective(done, config.objective), done["status"]
+        else:
+            groups[population_key(config)].append((i, config, provenance))
+    kept = len(jobs) - statuses.count(None)
+    progress = SweepProgress(len(groups)) if announce else None
+    for group in groups.values():
+        members = [jobs[i] for i, _, _ in group]
+        if progress is not None:
+            log.info(f"\t{population_line([job.num for job in members])}")
+            progress.start(len(group), group[0][1].train.epochs)
+        try:
+            results = run_population(
+                [config for _, config, _ in group], [job.run_dir for job in members], provenance=[p for *_, p in group],
+                on_chunk=None if progress is None else progress.on_chunk,
+            )  # fmt: skip
+        except Exception as error:  # every run of the group is already recorded as failed
+            results = [RunResult(job.run_dir, {}, error) for job in members]
+        for (i, config, _), job, result in zip(group, members, results):
+            if result.error is not None:
+                outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, result.error)
+            else:
+                report_job(job.num, job.overrides, result.summary)
+                outcomes[i], statuses[i] = objective(result.summary, config.objective), result.summary["status"]
+    if progress is not None:
+        print(progress.summary(statuses, kept), flush=True)
+    return outcomes
+
+
+def train_one_run(cfg: DictConfig, run_dir: Path) -> float:
+    """``python -m src.run``: one run, its progress printed the article's way, then its predictions."""
+    provenance = {**code_and_machine(), "overrides": list(HydraConfig.get().overrides.task)}
     try:
         config = to_config(cfg)
     except ConfigError as error:
         record_error(run_dir, error, summary=provenance)
-        if single:
-            stop_for(error)
-        return job_failed(hydra_config.job.num, overrides, run_dir, error)
-    done = completed_summary(run_dir, fingerprint(config)) if config.resume and not single else None
-    if done is not None:
-        report_job(hydra_config.job.num, overrides, done)
-        return objective(done, config.objective)
+        stop_for(error)
     try:
-        on_chunk = print_progress(config) if single else None
-        [result] = run_population([config], [run_dir], on_chunk=on_chunk, provenance=[provenance])
+        [result] = run_population([config], [run_dir], on_chunk=print_progress(config), provenance=[provenance])
     except Exception as error:  # already recorded as failed in the run directory
-        if single:
-            stop_for(error)
-        return job_failed(hydra_config.job.num, overrides, run_dir, error)
-    if single:
-        print_predictions(result, config.log.decimals)
-        print(f"Run directory: {shown_path(run_dir)}")
-    else:
-        report_job(hydra_config.job.num, overrides, result.summary)
+        stop_for(error)
+    if result.error is not None:
+        stop_for(result.error)
+    print_predictions(result, config.log.decimals)
+    print(f"Run directory: {shown_path(run_dir)}")
     return objective(result.summary, config.objective)
+
+
+@hydra.main(version_base="1.3", config_path=str(shipped("conf")), config_name="config")
+@trains_populations(train_jobs, check_jobs=check_resumed_runs)
+def main(cfg: DictConfig) -> float:
+    hydra_config = HydraConfig.get()
+    run_dir = Path(hydra_config.runtime.output_dir)
+    if hydra_config.mode == RunMode.RUN:
+        return train_one_run(cfg, run_dir)
+    # a job of a sweep, launched alone (launchers other than batched): a population of one
+    job = PopulationJob(
+        hydra_config.job.num, list(hydra_config.overrides.task), run_dir, Path.cwd(), lambda: cfg,
+        Path(hydra_config.sweep.dir).absolute(),
+    )  # fmt: skip
+    check_resumed_runs([job])
+    [outcome] = train_jobs([job], announce=False)
+    return outcome
 
 
 def entry_point() -> None:

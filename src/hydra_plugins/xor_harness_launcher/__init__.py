@@ -1,32 +1,20 @@
-"""Hydra looks for launchers in the ``hydra_plugins`` namespace: here is the harness's ``batched``."""
+"""``hydra/launcher=batched``: Hydra's launcher for sweeps whose jobs can train together.
 
+Hydra finds it like any launcher plugin, by scanning the ``hydra_plugins`` namespace; its config
+is stored in Hydra's ConfigStore by ``config.py`` (imported by that scan), so any Hydra app in the
+environment can choose it. What it does with a task function:
 
-def register() -> None:
-    """Make ``hydra/launcher=batched`` known to Hydra, and spare its jobs a second composition.
+* a task function that declares the *population capability* (``protocol.trains_populations``)
+  gets its jobs handed over together, to train them as populations;
+* any other task function is launched job by job with Hydra's ``run_job``, as Hydra's basic
+  launcher does.
 
-    Hydra instantiates only plugins it found under the ``hydra_plugins`` namespace; the
-    project installs its launcher there (see pyproject.toml), but Hydra's scan of the namespace
-    does not see an editable install, so the class is registered by hand.
+The modules: ``protocol`` (the capability, for task functions), ``config`` (the launcher's
+settings), ``batched_launcher`` (the plugin class), ``_compose`` (each job's config, run directory
+and ``.hydra/`` texts, composed as few times as possible) and ``_jobs`` (running them). The scan
+skips modules whose names begin with ``_``; they are imported when a sweep launches.
+"""
 
-    Before launching, every sweeper composes every job once to catch errors early (about
-    50 ms a job, most of a 1,000-seed study's time). The batched launcher composes each job
-    itself, faster, and records a job with a wrong config as failed while the others go on,
-    so for its batches that pass is skipped; with any other launcher it runs as before.
-    """
-    from hydra.core.plugins import Plugins
-    from hydra.plugins.sweeper import Sweeper
+from .protocol import POPULATION_CAPABILITY, PopulationJob, trains_populations
 
-    plugins = Plugins.instance()  # first: its scan re-imports Hydra's own plugin modules
-    from .batched_launcher import BatchedLauncher
-
-    plugins.register(BatchedLauncher)
-    validate = Sweeper.validate_batch_is_legal
-    if getattr(validate, "spares_batched_jobs", False):
-        return
-
-    def validate_batch_is_legal(sweeper, batch):
-        if not isinstance(getattr(sweeper, "launcher", None), BatchedLauncher):
-            validate(sweeper, batch)
-
-    validate_batch_is_legal.spares_batched_jobs = True
-    Sweeper.validate_batch_is_legal = validate_batch_is_legal
+__all__ = ["POPULATION_CAPABILITY", "PopulationJob", "trains_populations"]

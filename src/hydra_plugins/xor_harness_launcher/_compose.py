@@ -1,0 +1,196 @@
+"""Each job's config, run directory and ``.hydra/`` texts, composing as few times as possible.
+
+Hydra's basic launcher composes the config from scratch for every job (about 50 ms). Here a
+job's overrides are split: those that only set a value (``lr=0.5``, ``seed=3``) and those that
+change the composition (``optimizer=adam``, ``+key``, ``~key``, ``hydra.*``). Hydra composes
+once per distinct set of the second kind (a ``Template``); each job's values are set in that
+composition, as Hydra sets them after composing, its texts read out, and the values set back.
+The texts are those Hydra writes: OmegaConf's YAML style, written by libyaml.
+"""
+
+import copy
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from hydra import version
+from hydra._internal.config_loader_impl import get_overrides_dirname
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, OverrideType
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf._utils import OmegaConfDumper
+from omegaconf.errors import OmegaConfBaseException
+
+_ABSENT = object()
+
+
+class YamlWriter(yaml.CDumper if hasattr(yaml, "CDumper") else yaml.Dumper):
+    """OmegaConf's YAML style (strings that read as numbers or booleans are quoted), in libyaml's speed."""
+
+
+YamlWriter.add_representer(str, OmegaConfDumper.str_representer)
+
+
+def to_yaml(container) -> str:
+    """What ``OmegaConf.to_yaml`` writes for a config, given as a plain container."""
+    return yaml.dump(container, Dumper=YamlWriter, default_flow_style=False, allow_unicode=True, sort_keys=False)
+
+
+def _raw(container: dict, key: str):
+    """The value at dotted ``key`` of a plain container, as composed (interpolations kept)."""
+    for part in key.split("."):
+        container = container[int(part)] if isinstance(container, list) else container[part]
+    return container
+
+
+class Template:
+    """One composition (with its ``hydra`` node), shared by every job that differs from it only in values.
+
+    ``job`` is the job config alone; ``full`` the whole composition. A job's values are set in
+    both (``values_set``), read out, and set back, so no job pays for a copy it does not need.
+    """
+
+    def __init__(self, full: DictConfig):
+        self.full = full
+        self.job = copy.deepcopy(full)
+        with read_write(self.job), open_dict(self.job):
+            del self.job["hydra"]
+        self.composed = OmegaConf.to_container(self.job, resolve=False)
+        self.hydra = OmegaConf.to_container(full.hydra, resolve=False, enum_to_str=True)
+        self.env_set = OmegaConf.to_container(full.hydra.job.env_set, resolve=True)
+        chdir = full.hydra.job.chdir  # unset: as run_job decides, by the app's version_base
+        self.chdir = (not version.base_at_least("1.2")) if chdir is None else bool(chdir)
+
+    @contextmanager
+    def values_set(self, values: list[Override]) -> Iterator[None]:
+        """The job config (and the whole composition) with ``values`` set; raises when a value does not fit."""
+        try:
+            for override in values:
+                for config in (self.job, self.full):
+                    OmegaConf.update(config, override.key_or_group, override.value(), merge=True)
+            yield
+        finally:
+            for override in values:
+                composed = _raw(self.composed, override.key_or_group)
+                for config in (self.job, self.full):
+                    OmegaConf.update(config, override.key_or_group, composed, merge=False)
+
+    def job_cfg(self, values: list[Override]) -> DictConfig:
+        """A job's own config, as a task function receives it."""
+        with self.values_set(values):
+            return copy.deepcopy(self.job)
+
+    def subdir(self, num: int, overrides: list[str], dirname: str) -> str:
+        """``hydra.sweep.subdir`` for job ``num`` (its values already set), resolved as ``run_job`` resolves it."""
+        pattern = self.hydra["sweep"]["subdir"]
+        if pattern == "${hydra.job.num}":
+            return str(num)
+        with read_write(self.full.hydra), open_dict(self.full.hydra):
+            self.full.hydra.job.update(id=num, num=num, override_dirname=dirname)
+            self.full.hydra.overrides.task = list(overrides)
+            return str(self.full.hydra.sweep.subdir)
+
+
+@dataclass
+class ComposedJob:
+    """One job of the sweep: what the launcher writes for it and where, before anything runs.
+
+    ``error`` is the error that made its values not fit (``lr=abc``): its config cannot be made.
+    """
+
+    num: int
+    overrides: list[str]
+    run_dir: Path
+    template: Template
+    values: list[Override]
+    config_yaml: str
+    hydra: dict
+    error: OmegaConfBaseException | None
+
+    def cfg(self) -> DictConfig:
+        if self.error is not None:
+            raise self.error
+        return self.template.job_cfg(self.values)
+
+    def hydra_cfg(self) -> DictConfig:
+        return OmegaConf.create({"hydra": self.hydra})
+
+    def working_dir(self, original_cwd: str) -> Path:
+        return self.run_dir if self.template.chdir else Path(original_cwd)
+
+
+class Composer:
+    """Composes a batch of jobs with the fewest compositions (``fast=False``: one per job, as Hydra does)."""
+
+    def __init__(self, config: DictConfig, config_loader, fast: bool = True):
+        self.config, self.config_loader, self.fast = config, config_loader, fast
+        self.templates: dict[tuple[str, ...], Template] = {}
+        self.sweep_dir = Path(str(config.hydra.sweep.dir))
+
+    def _split(self, overrides: list[str]) -> tuple[tuple[str, ...], list[Override], list[Override]]:
+        """(overrides that change the composition, those that only set a value, all of them parsed)."""
+        structural, values = [], []
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        for override in parsed:
+            key = override.key_or_group
+            node = OmegaConf.select(self.config, key, default=_ABSENT, throw_on_missing=False)
+            sets_a_value = (
+                self.fast
+                and override.type == OverrideType.CHANGE  # not +key, ++key or ~key
+                and override.package is None
+                and not key.startswith("hydra")
+                and node is not _ABSENT
+                and not isinstance(node, DictConfig)  # a whole node is a group's choice
+            )
+            if sets_a_value:
+                values.append(override)
+            else:
+                structural.append(override.input_line)
+        return tuple(structural), values, parsed
+
+    def template(self, structural: tuple[str, ...]) -> Template:
+        if structural not in self.templates or not self.fast:
+            full = self.config_loader.load_sweep_config(self.config, list(structural))
+            OmegaConf.copy_cache(from_config=self.config, to_config=full)
+            self.templates[structural] = Template(full)
+        return self.templates[structural]
+
+    def compose(self, num: int, overrides: list[str]) -> ComposedJob:
+        structural, values, parsed = self._split(overrides)
+        template = self.template(structural)
+        names = template.hydra["job"]["config"]["override_dirname"]
+        dirname = get_overrides_dirname(
+            overrides=parsed, kv_sep=names["kv_sep"], item_sep=names["item_sep"], exclude_keys=names["exclude_keys"]
+        )
+        error, config_yaml = None, ""
+        try:
+            with template.values_set(values):
+                config_yaml = to_yaml(OmegaConf.to_container(template.job, resolve=False, enum_to_str=True))
+                subdir = template.subdir(num, overrides, dirname)
+        except OmegaConfBaseException as bad_value:  # a value of the wrong type, such as lr=abc
+            error = bad_value
+            subdir = template.subdir(num, overrides, dirname)
+        run_dir = self.sweep_dir / subdir
+        hydra = {
+            **template.hydra,
+            "overrides": {**template.hydra["overrides"], "task": list(overrides)},
+            "job": {**template.hydra["job"], "id": num, "num": num, "override_dirname": dirname},
+            "runtime": {**template.hydra["runtime"], "output_dir": os.path.abspath(run_dir)},
+        }
+        return ComposedJob(num, list(overrides), run_dir, template, values, config_yaml, hydra, error)
+
+
+def write_hydra_files(job: ComposedJob, output_subdir: str | None, job_name: str) -> None:
+    """``.hydra/config.yaml``, ``hydra.yaml``, ``overrides.yaml`` and the job log, as ``run_job`` leaves them."""
+    job.run_dir.mkdir(parents=True, exist_ok=True)
+    (job.run_dir / f"{job_name}.log").touch()
+    if output_subdir is None:
+        return
+    hydra_dir = job.run_dir / output_subdir
+    hydra_dir.mkdir(parents=True, exist_ok=True)
+    (hydra_dir / "config.yaml").write_text(job.config_yaml, encoding="utf-8")
+    (hydra_dir / "hydra.yaml").write_text(to_yaml({"hydra": job.hydra}), encoding="utf-8")
+    (hydra_dir / "overrides.yaml").write_text(to_yaml(job.overrides), encoding="utf-8")

@@ -1,0 +1,84 @@
+"""The population capability: how a task function lets the batched launcher train its jobs together.
+
+A Hydra task function trains one job: ``task(cfg)``. A task function that can also train many
+jobs at once declares it, with the function that does so::
+
+    def train_jobs(jobs: list[PopulationJob]) -> list:      # one outcome per job, in order
+        ...
+
+    @hydra.main(...)
+    @trains_populations(train_jobs)
+    def main(cfg): ...
+
+(``trains_populations`` goes *under* ``@hydra.main``: Hydra hands the launcher the function it
+decorates.) The batched launcher then composes every job of a batch, writes each one's
+``.hydra/`` files, fires ``on_job_start`` for each, calls ``train_jobs`` once for every group of
+jobs that share their ``hydra.job.env_set`` (set while it runs), fires ``on_job_end`` for each
+and returns one complete ``JobReturn`` per job. ``train_jobs(jobs)[i]`` is job ``i``'s return
+value, or, when it is an exception (a ``BaseException`` instance), the error that failed the
+job: its ``JobReturn`` says ``FAILED`` with that error, as ``run_job`` says for a task that raised.
+
+The function is called in the launching process, from Hydra's original working directory
+(``hydra.runtime.cwd``), so it must write each job's files under ``job.run_dir`` (absolute).
+``job.working_dir`` is where the job would run with the basic launcher: ``run_dir`` when
+``hydra.job.chdir=true``, else the original directory; job callbacks are called from there.
+
+``check_jobs``, when given, is called with all the batch's jobs after composition and before
+anything is written; an exception it raises stops the sweep with nothing changed on disk (for
+example, a resumed sweep whose runs were made with another config).
+
+Any task function without the capability is launched job by job, as Hydra's basic launcher does.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+POPULATION_CAPABILITY = "train_population"  # the attribute a capable task function carries
+CHECK_CAPABILITY = "check_population"
+
+
+@dataclass
+class PopulationJob:
+    """One job of a sweep, as the population function sees it.
+
+    ``cfg`` is the job's config without the ``hydra`` node, as a task function receives it
+    (made when first read); ``run_dir`` its output directory (``hydra.runtime.output_dir``), inside
+    ``sweep_dir`` (``hydra.sweep.dir``).
+    """
+
+    num: int
+    overrides: list[str]
+    run_dir: Path
+    working_dir: Path
+    make_cfg: Callable[[], Any] = field(repr=False)
+    sweep_dir: Path | None = None  # hydra.sweep.dir, absolute
+    _cfg: Any = field(default=None, repr=False)
+
+    @property
+    def cfg(self) -> Any:
+        """The job's config (a ``DictConfig``); raises the composition's error when its values do not fit."""
+        if self._cfg is None:
+            self._cfg = self.make_cfg()
+        return self._cfg
+
+
+def trains_populations(train_population: Callable[[list[PopulationJob]], list], check_jobs=None):
+    """Declare that the decorated task function's jobs may be trained together by ``train_population``."""
+
+    def declare(task_function):
+        setattr(task_function, POPULATION_CAPABILITY, train_population)
+        setattr(task_function, CHECK_CAPABILITY, check_jobs)
+        return task_function
+
+    return declare
+
+
+def population_function(task_function) -> Callable[[list[PopulationJob]], list] | None:
+    """The task function's population function, or ``None`` when it has not declared one."""
+    return getattr(task_function, POPULATION_CAPABILITY, None)
+
+
+def check_function(task_function) -> Callable[[list[PopulationJob]], None] | None:
+    return getattr(task_function, CHECK_CAPABILITY, None)

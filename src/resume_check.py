@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 from .config import fingerprint
 from .jobs import to_config
-from .rundir.layout import CONFIG_FILE
-from .rundir.reader import recorded_config_sha
+from .rundir.layout import Unreadable
+from .rundir.reader import read_config_tree, recorded_config_sha
 
 SHOWN = 4  # differences named in the paragraph
 NOT_THE_RUNS = ("resume",)  # keys that change nothing in a run (left out of its fingerprint too)
@@ -63,10 +62,9 @@ def check_resumed_runs(jobs) -> None:
         sha = recorded_config_sha(Path(job.run_dir))
         if sha is None or sha == fingerprint(config):
             continue
-        saved = Path(job.run_dir) / CONFIG_FILE
         try:
-            before = yaml.safe_load(saved.read_text()) or {}
-        except (OSError, yaml.YAMLError):
+            before = read_config_tree(Path(job.run_dir))
+        except Unreadable:
             before = None
         now = OmegaConf.to_container(job.cfg, resolve=False, enum_to_str=True)
         changed = differences(before, now) if isinstance(before, dict) else []

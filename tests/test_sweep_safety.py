@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from src.population import run_population
-from src.sweep_claim import CLAIM_FILE, SweepDirectoryBusy, claim_sweep_dir
+from src.rundir.claim import CLAIM_FILE, SweepDirectoryBusy, claim_sweep_dir
 
 from .conftest import REPO, make_config, run_cli
 
@@ -138,7 +138,7 @@ def test_resume_with_another_config_stops_naming_the_difference_and_changes_noth
 def hold_a_claim(sweep_dir: Path) -> subprocess.Popen:
     """Another process that claims ``sweep_dir`` and sleeps."""
     code = (
-        "import sys, time; from src.sweep_claim import claim_sweep_dir\n"
+        "import sys, time; from src.rundir.claim import claim_sweep_dir\n"
         f"with claim_sweep_dir({str(sweep_dir)!r}):\n    print('claimed', flush=True); time.sleep(600)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True)

@@ -27,6 +27,7 @@ TRACEBACK_FILE = "traceback.txt"
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
 SWEEP_FILE = "multirun.yaml"
+CLAIM_FILE = ".sweep.lock"  # held by the sweep writing into the directory (claim)
 
 # Version 1: summaries without ``format``; predictions always inside summary.json.
 # Version 2: ``format`` in summary.json; large predictions in predictions.npz, ``solved`` recorded.

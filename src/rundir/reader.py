@@ -187,9 +187,14 @@ def hashable(value):
     return json.dumps(value) if isinstance(value, (list, dict)) else value
 
 
+def read_config_tree(run_dir: Path) -> dict:
+    """The run's composed config as saved: nested mappings, nothing resolved."""
+    return yaml_mapping(run_dir, CONFIG_FILE, CONFIG_LIMIT)
+
+
 def read_config(run_dir: Path) -> dict:
     """The run's composed config, flattened to dotted keys, its plain references replaced."""
-    flat = resolve_references(flatten(yaml_mapping(run_dir, CONFIG_FILE, CONFIG_LIMIT)))
+    flat = resolve_references(flatten(read_config_tree(run_dir)))
     return {key: hashable(value) for key, value in flat.items()}
 
 

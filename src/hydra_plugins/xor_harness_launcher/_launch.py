@@ -2,7 +2,7 @@
 
 Both ways, before anything is written: every job's run directory is resolved with that job's
 own values, and two jobs given one directory stop the sweep (``SharedRunDirectory``); then the
-sweep directory is claimed for the batch (``src.sweep_claim``), so that a second sweep into it
+sweep directory is claimed for the batch (``src.rundir.claim``), so that a second sweep into it
 stops instead of mixing its runs with this one's.
 """
 
@@ -131,7 +131,7 @@ class JobHooks:
 
 def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[JobReturn]:
     """The batch as populations: composed, checked, written, handed to the task's population function."""
-    from src.sweep_claim import claim_sweep_dir
+    from src.rundir.claim import claim_sweep_dir
 
     config, task_function = launcher.config, launcher.task_function
     train_population = population_function(task_function)
@@ -183,7 +183,7 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
 
 def launch_one_by_one(launcher, job_overrides, initial_job_idx: int) -> list[JobReturn]:
     """The batch job by job, as Hydra's basic launcher runs it (``run_job``), after the same checks."""
-    from src.sweep_claim import claim_sweep_dir
+    from src.rundir.claim import claim_sweep_dir
 
     config, context = launcher.config, launcher.hydra_context
     sweep_configs = []

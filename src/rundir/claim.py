@@ -25,7 +25,7 @@ from pathlib import Path
 
 from hydra.errors import HydraException
 
-CLAIM_FILE = ".sweep.lock"
+from .layout import CLAIM_FILE
 
 
 class SweepDirectoryBusy(HydraException):

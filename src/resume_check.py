@@ -53,14 +53,16 @@ def check_resumed_runs(jobs) -> None:
     whose config is not valid, that does not resume, or whose directory holds no run is passed.
     """
     for job in jobs:
+        sha = recorded_config_sha(Path(job.run_dir))
+        if sha is None:  # nothing there to overwrite (a new sweep's jobs): no config needed
+            continue
         try:
             if not job.cfg.get("resume", False):
                 continue
             config = to_config(job.cfg)
         except Exception:  # a bad config: the job is recorded failed when it runs
             continue
-        sha = recorded_config_sha(Path(job.run_dir))
-        if sha is None or sha == fingerprint(config):
+        if sha == fingerprint(config):
             continue
         try:
             before = read_config_tree(Path(job.run_dir))

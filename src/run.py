@@ -45,6 +45,7 @@ from .resume_check import check_resumed_runs
 from .rundir.place import refuse_the_working_directory
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
+from .shards import shard_size, train_in_shards
 from .user_errors import cli, describe, note_sweep, stop_for
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,16 @@ def shown_path(path: Path) -> Path:
         return path
 
 
+JOB_LINES_UP_TO = 20  # a larger batch prints no line per completed job: its progress and last line say it
+
+
+def sharded(population: int, settings: dict) -> bool:
+    """Does the launcher ask for this population in shards (another engine, or more than one shard)?"""
+    if not settings:
+        return False
+    return settings.get("engine", "processes") != "processes" or shard_size(population, settings) < population
+
+
 def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
     """The jobs of a sweep, trained as few populations as their configs allow; each job's objective.
 
@@ -114,8 +125,10 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
     it a batch of jobs, and any other launcher one job at a time (through ``main``). A job whose
     config is wrong, or whose own set-up fails, is recorded ``failed`` in its run directory and
     returns ``inf``, as ``main`` does for it alone; with ``resume=true`` a job whose directory holds
-    a completed run of the same config is kept and skipped. ``announce``: print each population
-    and its progress, and the sweep's last line (the batched launcher's batches).
+    a completed run of the same config is kept and skipped. A population is cut into shards when
+    the launcher's settings ask for it (``src.shards``: processes, Ray tasks or SLURM jobs); each
+    shard writes its own runs' directories. ``announce``: print each population and its progress,
+    and the sweep's last line (the batched launcher's batches).
     """
     if jobs:
         note_sweep(jobs[0].sweep_dir)  # for the resume command that an interruption prints
@@ -126,6 +139,7 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
         provenance = {**code_and_machine(), "overrides": job.overrides}
         try:
             config = to_config(job.cfg)
+            job.forget_cfg()  # the typed config is all that training needs
         except (ConfigError, OmegaConfBaseException) as error:  # this job is wrong, not the sweep
             record_error(job.run_dir, error, summary=provenance)
             outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, describe(error) or error)
@@ -143,18 +157,25 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
         if progress is not None:
             log.info(f"\t{population_line([job.num for job in members])}")
             progress.start(len(group), group[0][1].train.epochs)
+        configs, run_dirs, provenance = (
+            [c for _, c, _ in group],
+            [job.run_dir for job in members],
+            [p for *_, p in group],
+        )
         try:
-            results = run_population(
-                [config for _, config, _ in group], [job.run_dir for job in members], provenance=[p for *_, p in group],
-                on_chunk=None if progress is None else progress.on_chunk,
-            )  # fmt: skip
+            if sharded(len(group), members[0].shards):
+                results = train_in_shards(configs, run_dirs, provenance, members[0].shards, members[0].sweep_dir)
+            else:
+                on_chunk = None if progress is None else progress.on_chunk
+                results = run_population(configs, run_dirs, provenance=provenance, on_chunk=on_chunk)
         except Exception as error:  # every run of the group is already recorded as failed
             results = [RunResult(job.run_dir, {}, error) for job in members]
         for (i, config, _), job, result in zip(group, members, results):
             if result.error is not None:
                 outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, result.error)
             else:
-                report_job(job.num, job.overrides, result.summary)
+                if len(jobs) <= JOB_LINES_UP_TO:
+                    report_job(job.num, job.overrides, result.summary)
                 outcomes[i], statuses[i] = objective(result.summary, config.objective), result.summary["status"]
     if progress is not None:
         print(progress.summary(statuses, kept), flush=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .errors import ConfigError
 from .population import RunResult, run_population
 
 
@@ -158,3 +159,52 @@ class SubmititJobs:
             except Exception as error:  # the job itself failed (killed, timed out, node lost)
                 outcomes.append(error)
         return outcomes
+
+
+MIN_SHARD = 32  # networks: a smaller population trains in one piece here (forking costs more than it saves)
+
+
+def engine_for(settings: dict, sweep_dir: Path | None):
+    """The engine that the launcher's settings name (``hydra/launcher=batched``, ``batched_ray``, ...)."""
+    engine, workers = settings.get("engine", "processes"), settings.get("workers")
+    if engine == "ray":
+        return RayTasks(address=settings.get("address"))
+    if engine == "submitit":
+        folder = Path(sweep_dir or ".") / ".submitit"
+        return SubmititJobs(folder, cluster=settings.get("cluster"), parameters=dict(settings.get("submitit") or {}))
+    if engine == "processes":
+        return Processes(workers or os.cpu_count() or 1)
+    raise ConfigError("hydra.launcher.engine", engine, "processes, ray or submitit")
+
+
+def shard_size(population: int, settings: dict) -> int:
+    """Networks per shard: ``shard_size`` when set, else the population split evenly over the workers
+    (with processes, into shards of at least ``MIN_SHARD``: a small population is one shard)."""
+    if settings.get("shard_size"):
+        return int(settings["shard_size"])
+    workers = settings.get("workers") or os.cpu_count() or 1
+    if settings.get("engine", "processes") == "processes":
+        workers = max(1, min(workers, population // MIN_SHARD))
+    return -(-population // workers)
+
+
+def train_in_shards(
+    configs: list[Config], run_dirs: list[Path], provenance: list[dict], settings: dict, sweep_dir: Path | None
+) -> list[RunResult]:
+    """Train one population as the launcher's settings say: one ``RunResult`` per network, in order.
+
+    A shard that failed or was lost gives each of its networks a result with that error (a
+    network that trained has its files and summary on disk all the same)."""
+    size = shard_size(len(configs), settings)
+    engine = engine_for(settings, sweep_dir)
+    lanes = None if isinstance(engine, Processes) and size >= len(configs) else 0
+    shards = cut(configs, run_dirs, provenance, size, lanes)
+    results = []
+    for shard, outcome in zip(shards, engine.run(shards)):
+        if isinstance(outcome, KeyboardInterrupt):
+            raise outcome
+        if isinstance(outcome, BaseException):
+            results += [RunResult(run_dir, {}, outcome) for run_dir in shard.run_dirs]
+        else:
+            results += outcome
+    return results

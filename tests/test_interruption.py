@@ -42,7 +42,7 @@ pytestmark = pytest.mark.slow
 # 40 (large enough for writer lanes), the basic one six jobs one after the other.
 SWEEPS = {
     "batched": ["seed=range(0,40)", "hidden=2,4", "epochs=20000"],
-    "basic": ["seed=range(0,3)", "hidden=2,4", "epochs=20000", "hydra/launcher=basic"],
+    "basic": ["seed=range(0,3)", "hidden=2,4", "epochs=20000", "hydra/launcher=basic", "log.chunk_epochs=100"],
 }
 INTERRUPTED = {"SIGINT": "interrupted", "SIGTERM": "interrupted", "SIGKILL": "unfinished"}
 

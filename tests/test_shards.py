@@ -17,7 +17,7 @@ from src.population import run_population
 from src.rundir.reader import completed_summary, read_summary, status_of
 from src.shards import Processes, RayTasks, SubmititJobs, cut
 
-from .conftest import make_config
+from .conftest import make_config, run_cli
 
 CONFIGS = [("epochs=300", f"seed={seed}", f"lr={lr}") for seed in range(3) for lr in (0.1, 0.5, 2.0)]  # 9 networks
 
@@ -112,3 +112,41 @@ def test_shards_as_local_submitit_jobs_give_the_same_files(tmp_path, whole):
     outcomes = engine.run(cut(configs, run_dirs, provenance, 4, lanes=0))
     assert all(isinstance(outcome, list) for outcome in outcomes), outcomes
     assert_same_files(tmp_path / "submitit", whole)
+
+
+def sweep_files(sweep_dir: Path) -> dict[str, bytes]:
+    """Every run's metrics.csv, params.npz and .hydra/config.yaml, by job."""
+    return {
+        f"{run.name}/{name}": (run / name).read_bytes()
+        for run in sorted(sweep_dir.iterdir()) if (run / "metrics.csv").is_file()
+        for name in ("metrics.csv", "params.npz", ".hydra/config.yaml")
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_sweep_gives_the_same_files_with_one_worker_two_workers_and_submitit(tmp_path):
+    sweep = ["-m", "seed=range(0,70)", "lr=0.5,1.0", "epochs=400", "report.auto=false"]
+    files = {}
+    for name, launcher in {
+        "one": ["hydra.launcher.workers=1"],
+        "two": ["hydra.launcher.workers=2"],
+        "small shards": ["hydra.launcher.workers=2", "hydra.launcher.shard_size=9"],
+        "submitit": ["hydra/launcher=batched_submitit_local", "hydra.launcher.shard_size=50"],
+    }.items():
+        done = run_cli(*sweep, *launcher, f"hydra.sweep.dir={tmp_path / name}")
+        assert done.returncode == 0, done.stderr
+        files[name] = sweep_files(tmp_path / name)
+    assert len(files["one"]) == 140 * 3
+    for name in ("two", "small shards", "submitit"):
+        assert files[name] == files["one"], name
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_a_sweep_on_ray_gives_the_same_files(tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    sweep = ["-m", "seed=range(0,40)", "epochs=400", "report.auto=false"]
+    for name, launcher in {"one": ["hydra.launcher.workers=1"], "ray": ["hydra/launcher=batched_ray"]}.items():
+        done = run_cli(*sweep, *launcher, f"hydra.sweep.dir={tmp_path / name}")
+        assert done.returncode == 0, done.stderr
+    assert sweep_files(tmp_path / "ray") == sweep_files(tmp_path / "one")

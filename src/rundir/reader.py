@@ -269,9 +269,12 @@ def process_is_alive(pid: int, started_at: str | None) -> bool:
         return False
     except (PermissionError, OSError):
         return True  # it exists but belongs to someone else
-    try:  # on Linux, a process that started after the run did cannot be the run's
+    try:  # on Linux, a process that started after the run did cannot be the run's, and a zombie is dead
         ticks = os.sysconf("SC_CLK_TCK")
-        since_boot = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):  # ended, its parent yet to collect it
+            return False
+        since_boot = int(fields[19]) / ticks
         boot = next(
             int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
         )

@@ -142,8 +142,14 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
     sweep_dir = Path(os.path.abspath(composer.sweep_dir))
     members = [
         PopulationJob(
-            j.num, j.overrides, Path(os.path.abspath(j.run_dir)), j.working_dir(original_cwd), j.cfg, sweep_dir
-        )
+            j.num,
+            j.overrides,
+            Path(os.path.abspath(j.run_dir)),
+            j.working_dir(original_cwd),
+            j.cfg,
+            sweep_dir,
+            shards=OmegaConf.to_container(OmegaConf.create(launcher.shards)) if launcher.shards else {},
+        )  # fmt: skip
         for j in jobs
     ]
     hooks = JobHooks(launcher.hydra_context, task_function, original_cwd)

@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class BatchedLauncher(Launcher):
-    def __init__(self, fast_compose: bool = True) -> None:
+    def __init__(self, fast_compose: bool = True, **shards) -> None:
         self.fast_compose = fast_compose
+        self.shards = {key: value for key, value in shards.items()}  # engine, workers, shard_size, ... (config.py)
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
         self.task_function: TaskFunction | None = None

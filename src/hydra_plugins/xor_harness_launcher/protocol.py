@@ -20,6 +20,8 @@ job: its ``JobReturn`` says ``FAILED`` with that error, as ``run_job`` says for 
 
 The function is called in the launching process, from Hydra's original working directory
 (``hydra.runtime.cwd``), so it must write each job's files under ``job.run_dir`` (absolute).
+``job.shards`` are the launcher's settings for splitting a population into shards (``engine``,
+``workers``, ``shard_size``, ...; see ``config.py``), for a population function that can.
 ``job.working_dir`` is where the job would run with the basic launcher: ``run_dir`` when
 ``hydra.job.chdir=true``, else the original directory; job callbacks are called from there.
 
@@ -54,6 +56,7 @@ class PopulationJob:
     working_dir: Path
     make_cfg: Callable[[], Any] = field(repr=False)
     sweep_dir: Path | None = None  # hydra.sweep.dir, absolute
+    shards: dict = field(default_factory=dict)  # how the launcher's settings split a population (config.py)
     _cfg: Any = field(default=None, repr=False)
 
     @property
@@ -62,6 +65,10 @@ class PopulationJob:
         if self._cfg is None:
             self._cfg = self.make_cfg()
         return self._cfg
+
+    def forget_cfg(self) -> None:
+        """Drop the config made for ``cfg`` (made again if read): a large sweep need not hold them all."""
+        self._cfg = None
 
 
 def trains_populations(train_population: Callable[[list[PopulationJob]], list], check_jobs=None):

@@ -38,6 +38,11 @@ def _omegaconf_paragraph(error: OmegaConfBaseException) -> str:
     return f"Invalid value for '{key}': {message}." if key else f"{message}."
 
 
+def _raised_in(error: BaseException, package: str) -> bool:
+    """Did ``error`` come from inside a module of Hydra's ``package`` (its traceback passes through it)?"""
+    return any(f"/{package}/" in frame.f_code.co_filename for frame, _ in traceback.walk_tb(error.__traceback__))
+
+
 def _bad_group_choice(error: BaseException) -> str | None:
     """Hydra meets a config group given a value that is not a name (``optimizer=-1``, ``optimizer=[0]``,
     ``dataset=null``) with a bare ``ValueError`` or ``TypeError`` from its defaults list: told here."""
@@ -108,6 +113,15 @@ def describe(error: BaseException) -> str | None:
     """One paragraph for an error the user caused, or ``None`` for anything else (a bug)."""
     if isinstance(error, ConfigError):
         return str(error)
+    if isinstance(error, ValueError) and str(error).startswith("Only one of --run, --multirun"):
+        return f"{_first_line(str(error))}: -m (--multirun) runs a sweep, --cfg prints a config; use one of them."
+    if isinstance(error, OSError) and error.filename is not None:  # the output directory cannot be written
+        return (
+            f"Cannot write to {str(error.filename)!r}: {error.strerror or type(error).__name__}. Allowed: a "
+            f"directory this user can create and write, given by hydra.run.dir=... (a sweep: hydra.sweep.dir=...)."
+        )
+    if isinstance(error, ValueError) and _raised_in(error, "override_parser"):  # a sweep such as range(0,1,0)
+        return f"Cannot expand a sweep of the command line: {_first_line(str(error))}."
     bad_choice = _bad_group_choice(error)
     if bad_choice is not None:
         return bad_choice

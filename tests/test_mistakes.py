@@ -31,12 +31,18 @@ MISTAKES = {  # the command line: fragments its one paragraph must contain (key,
     "dataset.bits=3": ["'dataset.bits'", "dataset 'xor' does not read", "parity"],
     "optimizer.name=adagrad": ["'optimizer.name'", "adagrad", "sgd, momentum, rmsprop, adam"],
     "loss.reduction=avg": ["'loss.reduction'", "avg", "sum, mean"],
+    "hydra.run.dir=/proc/x": ["'/proc/x'", "No such file or directory", "hydra.run.dir="],
+    "hydra.run.dir=/dev/null/x": ["'/dev/null/x'", "Not a directory", "hydra.run.dir="],
+    "-m hydra.sweep.dir=/proc/x seed=1,2": ["'/proc/x'", "hydra.sweep.dir="],
+    "-m lr=range(0,1,0)": ["Cannot expand a sweep", "must not be zero"],
+    "-m seed=1,2 --cfg job": ["-m (--multirun) runs a sweep, --cfg prints a config"],
 }
 
 
 @pytest.mark.parametrize("command", MISTAKES)
 def test_a_mistake_ends_in_one_paragraph_and_exit_code_2(tmp_path, command):
-    done = run_cli(*command.split(), f"hydra.run.dir={tmp_path}/run")
+    own_place = "hydra." in command or command.startswith("-m")  # it names its own directory, or fails first
+    done = run_cli(*command.split(), *([] if own_place else [f"hydra.run.dir={tmp_path}/run"]))
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     assert not done.stdout.strip(), done.stdout  # nothing trained, nothing printed but the paragraph

@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     except ReportInputError as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the report's directory cannot be made or written
+        where = error.filename or args.out
+        print(f"Error: cannot write the report to {where}: {error.strerror}. Give a directory you can write to "
+              f"with --out.", file=sys.stderr)  # fmt: skip
+        return 2
     print(f"Report: {path}")
     return 0
 

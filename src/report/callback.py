@@ -47,12 +47,15 @@ class ReportCallback(Callback):
 
     def report(self) -> None:
         """Write the report of ``sweep_dir`` and print its path; print why not if that fails."""
+        from ..rundir.reader import NothingToRead
         from . import make_report
 
         try:
             path = make_report([self.sweep_dir], metric=self.metric, target=self.target)
         except KeyboardInterrupt:
             print(f"Report skipped. Make it with: python -m src.report {self.sweep_dir}", file=sys.stderr)
+            return
+        except NothingToRead:  # the sweep stopped before its first run: nothing to report on
             return
         except Exception as error:  # the sweep's results are on disk either way
             first_line = str(error).splitlines()[0] if str(error) else ""

@@ -340,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--full", action="store_true", help="run all 1,000 jobs of the study with the basic launcher too"
     )
+    parser.add_argument("--scale", action="store_true", help="also the 10,000- and 100,000-seed studies (many minutes)")
     args = parser.parse_args(argv)
     epochs = 1000 if args.quick else 10000
     pairs, rounds = (2, 1) if args.quick else (7, 3)
@@ -420,22 +421,54 @@ def main(argv: list[str] | None = None) -> None:
         basic_all = basic_part * study / basic_jobs
         scaled = "" if basic_jobs == study else f" (measured on {basic_jobs} jobs: {basic_part:.1f} s, scaled)"
         row(f"{study}-seed study, basic launcher{scaled}", f"{basic_all:.1f} s")
-        batched_study = command(
-            ["-m", f"seed=range(0,{study})", f"epochs={epochs}"], work / "seeds_batched", measure_memory=True
-        )
+        seeds = ["-m", f"seed=range(0,{study})", f"epochs={epochs}"]
+        batched_study = command(seeds, work / "seeds_batched", measure_memory=True)
         row(
-            f"{study}-seed study, batched launcher",
+            f"{study}-seed study, batched launcher (shards on every core)",
             f"{batched_study.wall:.2f} s",
             f"{times(basic_all / batched_study.wall)} the basic launcher",
         )
         row(
             f"{study}-seed study, batched launcher, peak memory (all processes)", f"{batched_study.peak / 2**20:.0f} MB"
         )
+        one_worker = command([*seeds, "hydra.launcher.workers=1"], work / "seeds_one_worker")
+        row(
+            f"{study}-seed study, batched launcher, `hydra.launcher.workers=1`",
+            f"{one_worker.wall:.2f} s",
+            f"every core ({os.cpu_count()}): {times(one_worker.wall / batched_study.wall)} faster",
+        )
+        report = report_command(work / "seeds_batched", work / "report")
+        row(
+            f"`python -m src.report` over the {study}-seed study (peak memory)",
+            f"{report.wall:.2f} s ({report.peak / 2**20:.0f} MB)",
+        )
 
-        from src.report import make_report
+    if args.scale:
+        scale_studies(scratch)
 
-        report = seconds(lambda: make_report([work / "seeds_batched"], out_dir=work / "report"))
-        row(f"report over the {study}-seed study", f"{report:.2f} s")
+
+def report_command(sweep_dir: Path, out: Path) -> Spent:
+    """``python -m src.report SWEEP --out OUT`` as a process: what it cost, peak memory included."""
+    return spent_by([sys.executable, "-m", "src.report", str(sweep_dir), "--out", str(out)], measure_memory=True)
+
+
+def scale_studies(scratch: Path) -> None:
+    """The studies of issue 11's scale: 10,000 seeds of the article's run and 100,000 seeds of 1,000
+    epochs (every 10th row kept), end to end with peak memory of all processes; the report over the
+    first. Minutes each, so only with ``--scale``."""
+    for seeds, extra in ((10_000, ["epochs=10000"]), (100_000, ["epochs=1000", "log.every=10"])):
+        with tempfile.TemporaryDirectory(dir=scratch) as work:
+            study = command(["-m", f"seed=range(0,{seeds})", *extra], Path(work) / "study", measure_memory=True)
+            row(
+                f"{seeds:,}-seed study ({', '.join(extra)}), batched launcher, end to end",
+                f"{study.wall:.1f} s ({study.peak / 2**20:.0f} MB peak, all processes)",
+            )
+            if seeds == 10_000:
+                report = report_command(Path(work) / "study", Path(work) / "report")
+                row(
+                    f"`python -m src.report` over the {seeds:,}-seed study",
+                    f"{report.wall:.1f} s ({report.peak / 2**20:.0f} MB)",
+                )
 
 
 if __name__ == "__main__":

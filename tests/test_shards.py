@@ -150,3 +150,35 @@ def test_a_sweep_on_ray_gives_the_same_files(tmp_path):
         done = run_cli(*sweep, *launcher, f"hydra.sweep.dir={tmp_path / name}")
         assert done.returncode == 0, done.stderr
     assert sweep_files(tmp_path / "ray") == sweep_files(tmp_path / "one")
+
+
+MEASURE = (  # runs the command in a fresh process of its own, so no earlier child counts
+    "import json, resource, subprocess, sys; done = subprocess.run(json.loads(sys.argv[1]));"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if done.returncode == 0 else -1)"
+)
+
+
+def peak_memory(argv: list[str], cwd: Path) -> int:
+    """Peak resident memory (bytes) of a command's largest process, by the operating system's account."""
+    import subprocess
+    import sys
+
+    command = json.dumps([sys.executable, *argv])
+    done = subprocess.run([sys.executable, "-c", MEASURE, command], cwd=cwd, capture_output=True, text=True)
+    kilobytes = int(done.stdout.strip().splitlines()[-1])
+    assert kilobytes > 0, done.stderr
+    return kilobytes * 1024
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_as_the_number_of_jobs_grows(tmp_path):
+    """A few thousand tiny jobs: the sweep's process holds each job's typed config, not its composed one."""
+    from .conftest import REPO
+
+    def sweep(jobs: int) -> int:
+        return peak_memory(["-m", "src.run", "-m", f"seed=range(0,{jobs})", "epochs=5", "report.auto=false",
+                            f"hydra.sweep.dir={tmp_path / str(jobs)}"], REPO)  # fmt: skip
+
+    small, large = sweep(500), sweep(3000)
+    assert large < 300 * 2**20, f"{large / 2**20:.0f} MB for 3,000 jobs"
+    assert (large - small) / 2500 < 40 * 2**10, f"{(large - small) / 2500 / 2**10:.0f} KB a job"

@@ -14,3 +14,11 @@ class ConfigError(Exception):
 
     def __reduce__(self):  # sent between processes (shards, Ray, SLURM) whole
         return type(self), (self.key, self.value, self.allowed)
+
+
+def cannot_write(what: str, where, error: OSError) -> str:
+    """One paragraph for an output directory that cannot be made or written (``--out``)."""
+    return (
+        f"cannot write the {what} to {error.filename or where}: {error.strerror or error}. "
+        f"Give a directory you can write to with --out."
+    )

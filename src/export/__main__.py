@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import cannot_write
 from ..report.tables import ReportInputError
 
 FORMATS = {
@@ -97,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"Error: cannot write the export to {out}: {error.strerror or error}. "
-              f"Give a directory you can write to with --out.", file=sys.stderr)  # fmt: skip
+        print(f"Error: {cannot_write('export', out, error)}", file=sys.stderr)
         return 2
     print(f"Exported {len(runs)} runs as {args.format} to {out}")
     return 0

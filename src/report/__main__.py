@@ -44,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from ..errors import cannot_write
     from .make import make_report
     from .tables import ReportInputError, latest_sweep
 
@@ -54,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # the report's directory cannot be made or written
-        where = error.filename or args.out
-        print(f"Error: cannot write the report to {where}: {error.strerror}. Give a directory you can write to "
-              f"with --out.", file=sys.stderr)  # fmt: skip
+        print(f"Error: {cannot_write('report', args.out, error)}", file=sys.stderr)
         return 2
     print(f"Report: {path}")
     return 0

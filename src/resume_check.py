@@ -57,9 +57,9 @@ def check_resumed_runs(jobs) -> None:
         if sha is None:  # nothing there to overwrite (a new sweep's jobs): no config needed
             continue
         try:
-            if not job.cfg.get("resume", False):
+            config = job.converted(to_config)
+            if not config.resume:
                 continue
-            config = to_config(job.cfg)
         except Exception:  # a bad config: the job is recorded failed when it runs
             continue
         if sha == fingerprint(config):

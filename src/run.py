@@ -138,8 +138,7 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
     for i, job in enumerate(jobs):
         provenance = {**code_and_machine(), "overrides": job.overrides}
         try:
-            config = to_config(job.cfg)
-            job.forget_cfg()  # the typed config is all that training needs
+            config = job.converted(to_config)  # the typed config is all that training needs
         except (ConfigError, OmegaConfBaseException) as error:  # this job is wrong, not the sweep
             record_error(job.run_dir, error, summary=provenance)
             outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, describe(error) or error)

@@ -10,10 +10,11 @@ The texts are those Hydra writes: OmegaConf's YAML style, written by libyaml.
 
 import copy
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hydra import version
@@ -114,6 +115,13 @@ class ComposedJob:
         if self.error is not None:
             raise self.error
         return self.template.job_cfg(self.values)
+
+    def converted(self, convert: Callable[[DictConfig], Any]) -> Any:
+        """``convert(cfg)``, given the template's config with this job's values set: no copy is made."""
+        if self.error is not None:
+            raise self.error
+        with self.template.values_set(self.values):
+            return convert(self.template.job)
 
     def hydra_cfg(self) -> DictConfig:
         return OmegaConf.create({"hydra": self.hydra})

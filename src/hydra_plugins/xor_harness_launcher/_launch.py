@@ -149,6 +149,7 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
             j.cfg,
             sweep_dir,
             shards=OmegaConf.to_container(OmegaConf.create(launcher.shards)) if launcher.shards else {},
+            make_converted=j.converted,
         )  # fmt: skip
         for j in jobs
     ]

@@ -57,6 +57,7 @@ class PopulationJob:
     make_cfg: Callable[[], Any] = field(repr=False)
     sweep_dir: Path | None = None  # hydra.sweep.dir, absolute
     shards: dict = field(default_factory=dict)  # how the launcher's settings split a population (config.py)
+    make_converted: Callable[[Callable], Any] | None = field(default=None, repr=False)
     _cfg: Any = field(default=None, repr=False)
 
     @property
@@ -65,6 +66,13 @@ class PopulationJob:
         if self._cfg is None:
             self._cfg = self.make_cfg()
         return self._cfg
+
+    def converted(self, convert: Callable[[Any], Any]) -> Any:
+        """``convert(self.cfg)`` (a typed config, say), without a copy of the job's config when the
+        launcher can lend its own for the call; ``convert`` must not keep what it is given."""
+        if self.make_converted is None or self._cfg is not None:
+            return convert(self.cfg)
+        return self.make_converted(convert)
 
     def forget_cfg(self) -> None:
         """Drop the config made for ``cfg`` (made again if read): a large sweep need not hold them all."""

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from .conftest import run_cli
+from .conftest import CONF, run_cli
 
 MIXED_SWEEP = [
     "lr=0.1,30",
@@ -74,3 +74,32 @@ def test_batched_is_the_default_launcher_for_sweeps(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "population of 2" in done.stdout
     assert "BatchedLauncher" in (tmp_path / "0" / ".hydra" / "hydra.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [["seed=3"], ["lr=0.5", "hidden=[8,4]", "seed=12"], ["notes='a: b'", "tags=[x,y]"],
+     ["notes='a long note with many words that the dumper may fold over several lines at some width'"]],
+)  # fmt: skip
+def test_a_jobs_hydra_yaml_is_the_whole_dump_of_its_hydra_node(tmp_path, overrides):
+    """The template's hydra.yaml with a job's fields filled in is what dumping the job's node writes."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.xor_harness_launcher._compose import Template, to_yaml
+
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+        full = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    template = Template(full)
+    for num in (0, 7, 123):
+        output = str(tmp_path / "sweep dir" / str(num))
+        hydra = {
+            **template.hydra,
+            "overrides": {**template.hydra["overrides"], "task": list(overrides)},
+            "job": {**template.hydra["job"], "id": num, "num": num, "override_dirname": ",".join(overrides)},
+            "runtime": {**template.hydra["runtime"], "output_dir": output},
+        }
+        text = template.hydra_text(num, list(overrides), ",".join(overrides), output)
+        assert text is None or text == to_yaml({"hydra": hydra})
+        assert text is not None or len(overrides) == 1 and " " in overrides[0]  # only the long note is left out
+        assert OmegaConf.create(text or to_yaml({"hydra": hydra})).hydra.job.num == num

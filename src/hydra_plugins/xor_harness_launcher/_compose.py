@@ -47,6 +47,10 @@ def _raw(container: dict, key: str):
     return container
 
 
+SLOTS = {name: f"XOR_HARNESS_SLOT_{name.upper()}" for name in ("id", "num", "dirname", "output", "task")}
+FOLDS_PAST = 60  # characters: a longer value (with spaces) may be folded over lines, differently in place
+
+
 class Template:
     """One composition (with its ``hydra`` node), shared by every job that differs from it only in values.
 
@@ -62,6 +66,7 @@ class Template:
         self.composed = OmegaConf.to_container(self.job, resolve=False)
         self.hydra = OmegaConf.to_container(full.hydra, resolve=False, enum_to_str=True)
         self.env_set = OmegaConf.to_container(full.hydra.job.env_set, resolve=True)
+        self.skeleton: str | None = None  # hydra.yaml with SLOTS for the fields that differ between jobs
         chdir = full.hydra.job.chdir  # unset: as run_job decides, by the app's version_base
         self.chdir = (not version.base_at_least("1.2")) if chdir is None else bool(chdir)
 
@@ -83,6 +88,31 @@ class Template:
         """A job's own config, as a task function receives it."""
         with self.values_set(values):
             return copy.deepcopy(self.job)
+
+    def hydra_text(self, num: int, overrides: list[str], dirname: str, output_dir: str) -> str | None:
+        """Job ``num``'s ``.hydra/hydra.yaml``: the template's text, dumped once, with the job's own fields
+        filled in; ``None`` when a field would not come out as the dump of the whole would write it."""
+        if self.skeleton is None:
+            job = {**self.hydra["job"], "id": SLOTS["id"], "num": SLOTS["num"], "override_dirname": SLOTS["dirname"]}
+            self.skeleton = to_yaml({"hydra": {
+                **self.hydra, "overrides": {**self.hydra["overrides"], "task": [SLOTS["task"]]}, "job": job,
+                "runtime": {**self.hydra["runtime"], "output_dir": SLOTS["output"]},
+            }})  # fmt: skip
+        filled = {"id": num, "num": num, "dirname": dirname, "output": output_dir}
+        rendered = {name: to_yaml(value).removesuffix("\n") for name, value in filled.items()}
+        items = [to_yaml(item).removesuffix("\n") for item in overrides]
+        if not overrides or any("\n" in text or len(text) > FOLDS_PAST for text in [*rendered.values(), *items]):
+            return None  # an empty list, or text the dumper may fold: left to the whole dump
+        text = self.skeleton
+        for name, value in rendered.items():
+            if text.count(SLOTS[name]) != 1:
+                return None
+            text = text.replace(SLOTS[name], value)
+        slot_line = next((line for line in text.splitlines() if line.strip() == f"- {SLOTS['task']}"), None)
+        if slot_line is None:
+            return None
+        indent = slot_line[: slot_line.index("-")]
+        return text.replace(slot_line, "\n".join(f"{indent}- {item}" for item in items))
 
     def subdir(self, num: int, overrides: list[str], dirname: str) -> str:
         """``hydra.sweep.subdir`` for job ``num`` (its values already set), resolved as ``run_job`` resolves it."""
@@ -125,6 +155,12 @@ class ComposedJob:
 
     def hydra_cfg(self) -> DictConfig:
         return OmegaConf.create({"hydra": self.hydra})
+
+    def hydra_yaml(self) -> str:
+        """``.hydra/hydra.yaml``: the template's text with this job's fields, or the whole dumped."""
+        job, runtime = self.hydra["job"], self.hydra["runtime"]
+        text = self.template.hydra_text(self.num, self.overrides, job["override_dirname"], runtime["output_dir"])
+        return text if text is not None else to_yaml({"hydra": self.hydra})
 
     def working_dir(self, original_cwd: str) -> Path:
         return self.run_dir if self.template.chdir else Path(original_cwd)
@@ -200,5 +236,5 @@ def write_hydra_files(job: ComposedJob, output_subdir: str | None, job_name: str
     hydra_dir = job.run_dir / output_subdir
     hydra_dir.mkdir(parents=True, exist_ok=True)
     (hydra_dir / "config.yaml").write_text(job.config_yaml, encoding="utf-8")
-    (hydra_dir / "hydra.yaml").write_text(to_yaml({"hydra": job.hydra}), encoding="utf-8")
+    (hydra_dir / "hydra.yaml").write_text(job.hydra_yaml(), encoding="utf-8")
     (hydra_dir / "overrides.yaml").write_text(to_yaml(job.overrides), encoding="utf-8")

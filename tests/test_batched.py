@@ -92,7 +92,7 @@ def test_a_jobs_hydra_yaml_is_the_whole_dump_of_its_hydra_node(tmp_path, overrid
         full = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
     template = Template(full)
     for num in (0, 7, 123):
-        output = str(tmp_path / "sweep dir" / str(num))
+        output = str(tmp_path / "sweeps" / "a_much_longer_directory_name_without_any_spaces_in_it_at_all" / str(num))
         hydra = {
             **template.hydra,
             "overrides": {**template.hydra["overrides"], "task": list(overrides)},

@@ -48,7 +48,7 @@ def _raw(container: dict, key: str):
 
 
 SLOTS = {name: f"XOR_HARNESS_SLOT_{name.upper()}" for name in ("id", "num", "dirname", "output", "task")}
-FOLDS_PAST = 60  # characters: a longer value (with spaces) may be folded over lines, differently in place
+FOLDS_PAST = 60  # characters: a longer value with spaces may be folded over lines, differently in place
 
 
 class Template:
@@ -101,7 +101,8 @@ class Template:
         filled = {"id": num, "num": num, "dirname": dirname, "output": output_dir}
         rendered = {name: to_yaml(value).removesuffix("\n") for name, value in filled.items()}
         items = [to_yaml(item).removesuffix("\n") for item in overrides]
-        if not overrides or any("\n" in text or len(text) > FOLDS_PAST for text in [*rendered.values(), *items]):
+        texts = [*rendered.values(), *items]
+        if not overrides or any("\n" in text or " " in text and len(text) > FOLDS_PAST for text in texts):
             return None  # an empty list, or text the dumper may fold: left to the whole dump
         text = self.skeleton
         for name, value in rendered.items():

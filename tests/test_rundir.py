@@ -195,3 +195,14 @@ def test_the_working_directory_itself_is_refused_as_a_run_directory(tmp_path, ov
     done = run_cli(*override.split(), "epochs=10", cwd=tmp_path)
     assert done.returncode == 2 and "a directory of its own" in done.stderr and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_keeps_few_rows_of_long_curves_and_finds_the_target_in_every_row(tmp_path):
+    train_into(tmp_path / "run", "epochs=3000", "lr=0.5")
+    rows = np.loadtxt(tmp_path / "run" / "metrics.csv", delimiter=",", skiprows=1)
+    exact = int(rows[np.argmax(rows[:, 1] < 0.05), 0])
+    assert exact % 30 != 0  # not on the kept grid: found in the whole curve, or not at all
+    sweep = load_sweeps([tmp_path], metrics=("loss",), points=100, reach=("loss", 0.05, False))
+    assert sweep.runs.at[0, "reached_target_at"] == exact
+    epochs = sweep.curves["epoch"].to_numpy()
+    assert len(epochs) == 101 and (epochs[:-1] % 30 == 0).all() and epochs[-1] == 2999

@@ -47,6 +47,7 @@ FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces", "
 UNREADABLE_SETTING = "(config unreadable)"
 MAX_SURFACES = 16
 MAX_HTML_RUNS = 2000
+CURVE_POINTS = 2000  # rows kept of each run's curve for the figures (epochs to target use every row)
 
 
 def target_text(metric: str, target: float) -> str:
@@ -290,7 +291,9 @@ def surface_panels(sweep: Sweep, runs: pd.DataFrame, order: list[str], report: R
         try:
             surface = decision_surface(sweep.run_dir(run), sweep.values_of(run), predictions["inputs"])
         except Exception as error:  # a damaged params.npz costs its panel, not the figure
-            report.warn(f"Run {runs.at[run, 'path']}: its parameters cannot be drawn ({type(error).__name__}: {error}).")
+            report.warn(
+                f"Run {runs.at[run, 'path']}: its parameters cannot be drawn ({type(error).__name__}: {error})."
+            )
             continue
         seed = runs.at[run, "seed"]
         panels.append({**surface, "inputs": predictions["inputs"], "targets": predictions["targets"],
@@ -391,7 +394,9 @@ def make_report(
 
         raise ReportInputError(f"Unknown metric {metric!r}. Allowed: {', '.join(DEFAULT_TARGETS)}.")
     target = DEFAULT_TARGETS[metric] if target is None else float(target)
-    sweep = load_sweeps(roots, metrics=(metric,))
+    sweep = load_sweeps(
+        roots, metrics=(metric,), points=CURVE_POINTS, reach=(metric, target, metric in HIGHER_IS_BETTER)
+    )
     out = Path(out_dir) if out_dir is not None else roots[0] / "report"
     out.mkdir(parents=True, exist_ok=True)
     for name in FIGURES:  # figures of an earlier report that this one may not draw

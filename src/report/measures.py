@@ -108,7 +108,10 @@ def run_measures(sweep: Sweep, metric: str, target: float) -> pd.DataFrame:
     """``sweep.runs`` with ``final``, ``epochs_to_target`` and ``solved`` for ``metric`` and ``target``."""
     runs = sweep.runs.copy()
     runs["final"] = final_values(runs, metric)
-    runs["epochs_to_target"] = epochs_to_target(sweep.curves, metric, target).reindex(runs.index).astype("Int64")
+    if "reached_target_at" in runs:  # found while the curves were read whole (a report keeps fewer rows)
+        runs["epochs_to_target"] = runs.pop("reached_target_at")
+    else:
+        runs["epochs_to_target"] = epochs_to_target(sweep.curves, metric, target).reindex(runs.index).astype("Int64")
     solved, problems = [], []
     for predictions in runs["predictions"]:
         try:

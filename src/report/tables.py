@@ -114,20 +114,56 @@ def ordered_settings(runs: pd.DataFrame, keys: list[str]) -> list[str]:
     return [first.at[run, "setting"] for run in order]
 
 
-def load_sweeps(roots: list[Path] | str | Path, metrics: tuple[str, ...] = METRICS) -> Sweep:
+def load_sweeps(
+    roots: list[Path] | str | Path,
+    metrics: tuple[str, ...] = METRICS,
+    points: int | None = None,
+    reach: tuple[str, float, bool] | None = None,
+) -> Sweep:
     """Read every run below ``roots`` (one directory or a list); ``curves`` holds ``metrics``
-    (none: only the last rows are checked)."""
+    (none: only the last rows are checked).
+
+    ``points``: keep at most about this many rows of each run's curve (every ``k``-th epoch of
+    its planned epochs, and its last row), so that a study of many long runs fits in memory; the
+    curves are read whole all the same. ``reach = (metric, target, higher_is_better)``: the first
+    epoch of each whole curve at the target, as ``runs["reached_target_at"]``.
+    """
     roots = [Path(roots)] if isinstance(roots, (str, Path)) else [Path(root) for root in roots]
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ReportInputError(f"Unknown metric {unknown[0]!r}. Allowed: {', '.join(METRICS)}.")
     host = socket.gethostname()
-    records = [read_run(run_dir, tuple(metrics), host) for run_dir in find_run_dirs(roots)]
+    keep = CurveKeeper(list(metrics), points, reach) if points or reach else None
+    records = [read_run(run_dir, tuple(metrics), host, keep) for run_dir in find_run_dirs(roots)]
     config = config_table(records)
     varying = varying_keys(config[config.notna().any(axis=1)])  # runs whose config could be read
     setting_keys = [key for key in varying if key not in SEED_KEYS]
     runs = runs_table(records, config, varying, setting_keys)
+    if reach is not None:
+        runs["reached_target_at"] = pd.array([r.seen.get("reached_target_at") for r in records], dtype="Int64")
     return Sweep(roots, runs, curves_table(records, metrics), config, varying, setting_keys)
+
+
+class CurveKeeper:
+    """What of each run's curve a large report keeps: the first epoch at the target (from the whole
+    curve), then every ``k``-th epoch and the last row, ``k`` = planned epochs / ``points``."""
+
+    def __init__(self, metrics: list[str], points: int | None, reach: tuple[str, float, bool] | None):
+        self.metrics, self.points, self.reach = metrics, points, reach
+
+    def __call__(self, record: RunRecord, curve: np.ndarray) -> np.ndarray:
+        if self.reach is not None and self.reach[0] in self.metrics:
+            metric, target, higher = self.reach
+            values = curve[:, 1 + self.metrics.index(metric)]
+            hit = np.flatnonzero(values >= target if higher else values < target)
+            record.seen["reached_target_at"] = int(curve[hit[0], 0]) if len(hit) else None
+        if not self.points or len(curve) <= self.points:
+            return curve
+        planned = record.summary.get("epochs_planned") or int(curve[-1, 0]) + 1
+        step = max(1, -(-int(planned) // self.points))
+        epochs = curve[:, 0].astype(np.int64)
+        kept = (epochs % step == 0) | (np.arange(len(curve)) == len(curve) - 1)
+        return curve[kept]
 
 
 def config_table(records: list[RunRecord]) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -308,6 +309,7 @@ class RunRecord:
     summary: dict = field(default_factory=dict)
     curve: np.ndarray | None = None  # rows of (epoch, metric...) when curves were asked for
     last: dict | None = None  # the last row of metrics.csv, by column
+    seen: dict = field(default_factory=dict)  # what a curve filter noted of the whole curve
 
 
 NOT_STARTED = f"not started: no {SUMMARY_FILE} or {METRICS_FILE} (its sweep stopped, or has yet to reach it)"
@@ -318,11 +320,15 @@ def never_started(run_dir: Path) -> bool:
     return not (run_dir / SUMMARY_FILE).exists() and not (run_dir / METRICS_FILE).exists()
 
 
-def read_run(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
+CurveFilter = Callable[["RunRecord", np.ndarray], np.ndarray]
+
+
+def read_run(run_dir: Path, metrics: tuple[str, ...], host: str, keep: CurveFilter | None = None) -> RunRecord:
     """Read one run directory; a file that cannot be read makes it ``unreadable`` with the reason.
 
     ``metrics``: the columns of ``metrics.csv`` to read whole into ``curve`` (none: only the
-    last row is read, enough to catch a truncated file).
+    last row is read, enough to catch a truncated file). ``keep(record, curve)``, when given,
+    says which of the curve's rows to keep (it may note what it saw in ``record.seen``).
     """
     record = RunRecord(run_dir)
     config_problem = None
@@ -338,12 +344,12 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
         record.status = status_of(record.summary, host)
         if record.status == "failed":  # a job whose config could not even be composed reads as failed too
             record.problem = record.summary.get("error") or "failed"
-            read_metrics_of(record, metrics)
+            read_metrics_of(record, metrics, keep)
             return record
         if config_problem is not None:
             record.status, record.problem = "unreadable", config_problem
             return record
-        read_metrics_of(record, metrics)
+        read_metrics_of(record, metrics, keep)
     except Unreadable as error:
         record.status, record.problem = "unreadable", config_problem or str(error)
     except Exception as error:  # whatever else a damaged file can do, it must not stop the others
@@ -351,7 +357,7 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
     return record
 
 
-def read_metrics_of(record: RunRecord, metrics: tuple[str, ...]) -> None:
+def read_metrics_of(record: RunRecord, metrics: tuple[str, ...], keep: CurveFilter | None = None) -> None:
     """Fill ``record.curve`` (when ``metrics`` are asked for) and ``record.last``; check they agree with the summary."""
     path = record.path / METRICS_FILE
     try:
@@ -368,6 +374,8 @@ def read_metrics_of(record: RunRecord, metrics: tuple[str, ...]) -> None:
     record.last = parse_last_row(data)
     if metrics:
         record.curve = parse_rows(data, ["epoch", *metrics])
+        if keep is not None:
+            record.curve = keep(record, record.curve)
     epochs_run = record.summary.get("epochs_run")
     last_epoch = None if record.last is None else int(record.last["epoch"])
     if record.status == "completed" and isinstance(epochs_run, int) and last_epoch != epochs_run - 1:

@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import hydra
+import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -163,7 +164,10 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
         )
         try:
             if sharded(len(group), members[0].shards):
-                results = train_in_shards(configs, run_dirs, provenance, members[0].shards, members[0].sweep_dir)
+                on_epochs = None if progress is None else (lambda done: progress.on_chunk(np.array([done - 1]), {}))
+                results = train_in_shards(
+                    configs, run_dirs, provenance, members[0].shards, members[0].sweep_dir, on_epochs
+                )
             else:
                 on_chunk = None if progress is None else progress.on_chunk
                 results = run_population(configs, run_dirs, provenance=provenance, on_chunk=on_chunk)

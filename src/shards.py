@@ -24,6 +24,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,9 +43,12 @@ class Shard:
     writer_lanes: int | None = None
 
 
-def train_shard(shard: Shard) -> list[RunResult]:
-    """Train one shard (in whatever process or machine the engine chose)."""
-    return run_population(shard.configs, shard.run_dirs, provenance=shard.provenance, writer_lanes=shard.writer_lanes)
+def train_shard(shard: Shard, on_epochs: Callable[[int], None] | None = None) -> list[RunResult]:
+    """Train one shard (in whatever process or machine the engine chose); ``on_epochs(done)`` hears its progress."""
+    on_chunk = None if on_epochs is None else (lambda epochs, metrics: on_epochs(int(epochs[-1]) + 1))
+    return run_population(
+        shard.configs, shard.run_dirs, on_chunk=on_chunk, provenance=shard.provenance, writer_lanes=shard.writer_lanes
+    )
 
 
 def cut(
@@ -59,15 +63,23 @@ def cut(
 
 @dataclass
 class Processes:
-    """Shards as forked processes of this machine, at most ``workers`` at once."""
+    """Shards as forked processes of this machine, at most ``workers`` at once.
+
+    ``on_epochs(done)``, when given, hears the epochs that every shard has finished (a shard
+    yet to start counts none), as the shards report them. When this process is interrupted,
+    the shards are told (SIGTERM: their runs are marked interrupted) and their answers read
+    before the interruption goes on.
+    """
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    on_epochs: Callable[[int], None] | None = None
 
     def run(self, shards: list[Shard]) -> list[list[RunResult] | BaseException]:
         if self.workers <= 1 or len(shards) <= 1:
-            return [_attempt(shard) for shard in shards]
+            return [_attempt(shard, self.on_epochs) for shard in shards]
         context = multiprocessing.get_context("fork")
         outcomes: list = [None] * len(shards)
+        done = [0] * len(shards)  # epochs each shard has reported
         waiting, running = list(enumerate(shards)), {}
         try:
             while waiting or running:
@@ -78,26 +90,59 @@ class Processes:
                     process.start()
                     sender.close()
                     running[index] = (process, receiver)
-                ready = multiprocessing.connection.wait([receiver for _, receiver in running.values()])
-                for index in [i for i, (_, receiver) in running.items() if receiver in ready]:
+                for index, message in self._answers(running, done).items():
                     process, receiver = running.pop(index)
-                    outcomes[index] = _receive(receiver, process)
-        finally:  # an interruption reaches the shards too (same process group): wait for them to record it
+                    outcomes[index] = _outcome(message, process)
+                    done[index] = max(done[index], _planned(shards[index]))
+        except BaseException:  # Ctrl-C or SIGTERM here: the shards stop too, and say how they stopped
             for process, _ in running.values():
-                process.join()
+                if process.is_alive():
+                    process.terminate()
+            for process, receiver in running.values():
+                _last_word(receiver, process)
+                process.join(5)
+                if process.is_alive():
+                    process.kill()
+            raise
         return outcomes
 
+    def _answers(self, running: dict, done: list[int]) -> dict[int, bytes]:
+        """Wait for the shards; pass on the epochs they report; the outcomes of those that ended, by shard."""
+        ready = multiprocessing.connection.wait([receiver for _, receiver in running.values()])
+        answers = {}
+        for index, (_, receiver) in running.items():
+            while receiver in ready and index not in answers and receiver.poll():
+                try:
+                    message = receiver.recv_bytes()
+                except EOFError:  # the shard's process died before it could answer
+                    answers[index] = b""
+                    break
+                if message[:1] != PROGRESS:
+                    answers[index] = message
+                    break
+                done[index] = int(message[1:])
+                if self.on_epochs is not None and min(done) > 0:
+                    self.on_epochs(min(done))
+        return answers
 
-def _attempt(shard: Shard) -> list[RunResult] | BaseException:
+
+PROGRESS = b"e"  # a shard's message that tells its epochs done (an outcome is a pickle, which never starts so)
+
+
+def _planned(shard: Shard) -> int:
+    return shard.configs[0].train.epochs
+
+
+def _attempt(shard: Shard, on_epochs: Callable[[int], None] | None = None) -> list[RunResult] | BaseException:
     try:
-        return train_shard(shard)
+        return train_shard(shard, on_epochs)
     except Exception as error:  # its runs are recorded failed; the other shards go on
         return error
 
 
 def _train_and_send(shard: Shard, sender) -> None:
     try:
-        outcome = _attempt(shard)
+        outcome = _attempt(shard, lambda done: sender.send_bytes(PROGRESS + str(done).encode()))
     except BaseException as interruption:  # Ctrl-C or SIGTERM: the shard's runs are marked; say so quietly
         outcome = interruption
     try:
@@ -107,14 +152,21 @@ def _train_and_send(shard: Shard, sender) -> None:
     sender.close()
 
 
-def _receive(receiver, process) -> list[RunResult] | BaseException:
-    try:
-        outcome = pickle.loads(receiver.recv_bytes())
-    except EOFError:  # the shard's process died before it could answer (killed, out of memory)
-        process.join()
-        return RuntimeError(f"the shard's process ended with exit code {process.exitcode} before it could answer")
+def _outcome(message: bytes, process) -> list[RunResult] | BaseException:
+    """A shard's outcome from its last message (empty: its process ended without one)."""
     process.join()
-    return outcome
+    if not message:  # killed, out of memory
+        return RuntimeError(f"the shard's process ended with exit code {process.exitcode} before it could answer")
+    return pickle.loads(message)
+
+
+def _last_word(receiver, process, seconds: float = 60) -> None:
+    """Read what a stopping shard still says (its progress, its outcome), so that it can end."""
+    try:
+        while receiver.poll(seconds) and receiver.recv_bytes()[:1] == PROGRESS:
+            pass
+    except (EOFError, OSError):
+        pass
 
 
 @dataclass
@@ -189,14 +241,22 @@ def shard_size(population: int, settings: dict) -> int:
 
 
 def train_in_shards(
-    configs: list[Config], run_dirs: list[Path], provenance: list[dict], settings: dict, sweep_dir: Path | None
+    configs: list[Config],
+    run_dirs: list[Path],
+    provenance: list[dict],
+    settings: dict,
+    sweep_dir: Path | None,
+    on_epochs: Callable[[int], None] | None = None,
 ) -> list[RunResult]:
     """Train one population as the launcher's settings say: one ``RunResult`` per network, in order.
 
     A shard that failed or was lost gives each of its networks a result with that error (a
-    network that trained has its files and summary on disk all the same)."""
+    network that trained has its files and summary on disk all the same). ``on_epochs(done)``
+    hears the epochs every shard has finished (shards in processes of this machine)."""
     size = shard_size(len(configs), settings)
     engine = engine_for(settings, sweep_dir)
+    if isinstance(engine, Processes):
+        engine.on_epochs = on_epochs
     lanes = None if isinstance(engine, Processes) and size >= len(configs) else 0
     shards = cut(configs, run_dirs, provenance, size, lanes)
     results = []

@@ -68,17 +68,17 @@ def test_a_failed_shard_costs_only_its_runs(tmp_path):
 def test_a_killed_shard_leaves_its_runs_unfinished_and_resume_finishes_them(tmp_path, whole, monkeypatch):
     train_shard = src.shards.train_shard
 
-    def killed_in_the_second_shard(shard):
-        results = train_shard(shard)
+    def killed_in_the_second_shard(shard, on_epochs=None):
+        results = train_shard(shard, on_epochs)
         if shard.run_dirs[0].name == "3":
             os.kill(os.getpid(), signal.SIGKILL)  # after its files, before its answer: as if lost at the end
         return results
 
-    def dies_while_training(shard):
+    def dies_while_training(shard, on_epochs=None):
         if shard.run_dirs[0].name == "6":
             config = shard.configs[0]
             run_population([config], shard.run_dirs[:1], on_chunk=lambda *_: os.kill(os.getpid(), signal.SIGKILL))
-        return killed_in_the_second_shard(shard)
+        return killed_in_the_second_shard(shard, on_epochs)
 
     monkeypatch.setattr(src.shards, "train_shard", dies_while_training)
     configs, run_dirs, provenance = population(tmp_path, "sweep")
@@ -182,3 +182,34 @@ def test_memory_stays_bounded_as_the_number_of_jobs_grows(tmp_path):
     small, large = sweep(500), sweep(3000)
     assert large < 300 * 2**20, f"{large / 2**20:.0f} MB for 3,000 jobs"
     assert (large - small) / 2500 < 40 * 2**10, f"{(large - small) / 2500 / 2**10:.0f} KB a job"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_to_the_main_process_alone_stops_the_shards_too(tmp_path, name):
+    """``kill PID``, ``timeout`` or a job manager signals the main process only: its shards stop with it."""
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import REPO
+
+    command = [sys.executable, "-m", "src.run", "-m", "seed=range(0,200)", "epochs=40000", "report.auto=false",
+               "hydra.launcher.workers=2", f"hydra.sweep.dir={tmp_path}"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("*/summary.json"))) < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)
+    os.kill(process.pid, getattr(signal, name))
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("the sweep did not end after its main process was signalled") from None
+    assert process.returncode == 128 + getattr(signal, name) and "Traceback" not in err
+    statuses = {json.loads(p.read_text())["status"] for p in tmp_path.glob("*/summary.json")}
+    assert statuses <= {"interrupted", "completed"} and "interrupted" in statuses

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -46,13 +48,21 @@ def objective(summary: dict, objective) -> float:
     return worst if final is None else final
 
 
+def say(line: str) -> None:
+    """Print a line of a sweep's account; once its reader has gone (``| head``), the sweep goes on unprinted."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def report_job(num: int, overrides: list[str], summary: dict) -> None:
     """One line per job of a sweep: its overrides, its status and final loss."""
-    print(f"[{num}] {' '.join(overrides)}: {summary['status']}, loss={summary['final'].get('loss')}")
+    say(f"[{num}] {' '.join(overrides)}: {summary['status']}, loss={summary['final'].get('loss')}")
 
 
 def job_failed(num: int, overrides: list[str], run_dir: Path, error: BaseException) -> float:
     """A sweep's job failed (already recorded in its run directory): say so, count it, go on."""
     FAILED_RUNS.append(run_dir)
-    print(f"[{num}] {' '.join(overrides)}: failed: {error}")
+    say(f"[{num}] {' '.join(overrides)}: failed: {error}")
     return math.inf

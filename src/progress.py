@@ -18,6 +18,7 @@ sees the epochs of each chunk the population finished.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -128,12 +129,15 @@ class SweepProgress:
         )
 
     def _write(self, line: str, end: bool = False) -> None:
-        if self.live:
-            self.stream.write(f"\r\x1b[K{line}" + ("\n" if end else ""))
-            self.open_line = not end
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        try:
+            if self.live:
+                self.stream.write(f"\r\x1b[K{line}" + ("\n" if end else ""))
+                self.open_line = not end
+            else:
+                self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:  # the reader went away (``| head``): the sweep trains on, unprinted
+            self.stream = open(os.devnull, "w")  # noqa: SIM115  (kept for the rest of the sweep)
 
     def _close_line(self) -> None:
         if self.open_line:

@@ -21,6 +21,7 @@ if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_
 
 import itertools
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from .config import value_of as value
 from .errors import ConfigError
 from .experiments import register_experiments
 from .hydra_mode import answer_the_mode_without_composing
-from .jobs import FAILED_RUNS, job_failed, objective, report_job, to_config
+from .jobs import FAILED_RUNS, job_failed, objective, report_job, say, to_config
 from .population import RunResult, population_key, run_population
 from .progress import SweepProgress, population_line
 from .provenance import code_and_machine
@@ -70,9 +71,12 @@ def print_progress(config: Config):
     metric, every, decimals = value(config.log.print_metric), config.log.print_every, config.log.decimals
 
     def on_chunk(epochs, metrics):
-        for epoch, loss in zip(epochs, metrics[metric][:, 0]):
-            if epoch % every == 0:
-                print(f"Epoch {epoch}: Loss = {loss:.{decimals}f}", flush=True)
+        try:
+            for epoch, loss in zip(epochs, metrics[metric][:, 0]):
+                if epoch % every == 0:
+                    print(f"Epoch {epoch}: Loss = {loss:.{decimals}f}", flush=True)
+        except BrokenPipeError:  # the reader went away (``| head``): the run trains on, unprinted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     return on_chunk
 
@@ -181,7 +185,7 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
                     report_job(job.num, job.overrides, result.summary)
                 outcomes[i], statuses[i] = objective(result.summary, config.objective), result.summary["status"]
     if progress is not None:
-        print(progress.summary(statuses, kept), flush=True)
+        say(progress.summary(statuses, kept))
     return outcomes
 
 

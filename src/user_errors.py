@@ -10,6 +10,7 @@ too, with exit code 130 or 143 (128 + the signal's number), as a shell reports t
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import shlex
 import signal
@@ -203,6 +204,7 @@ def cli(entry_point: Callable[[], object]) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     global _SHOW_TRACEBACKS
     wants_traceback = _SHOW_TRACEBACKS = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    logging.raiseExceptions = wants_traceback  # a log line to a closed pipe (``| head``) is dropped, not told
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph
     try:
         entry_point()

@@ -1,10 +1,12 @@
 """The entry point as a user types it: sweeps, named studies, and a clear error for every bad input."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import REPO, run_cli
 
 BAD_INPUTS = {
     "lr=abc": ["'lr'", "abc"],
@@ -114,3 +116,17 @@ def test_help_lists_the_groups():
     assert done.returncode == 0
     for group in ("model", "init", "optimizer", "loss", "dataset", "experiment"):
         assert f"{group}:" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_sweep_piped_into_head_trains_every_run(tmp_path):
+    """``python -m src.run -m ... | head -2``: the reader goes away, the sweep goes on unprinted."""
+    command = [sys.executable, "-m", "src.run", "-m", "hidden=2,4", "seed=0,1", "epochs=3000",
+               f"hydra.sweep.dir={tmp_path}", "report.auto=false"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.readline()
+    process.stdout.close()  # as head does after its lines
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err and "Logging error" not in err, err
+    statuses = [json.loads(p.read_text())["status"] for p in sorted(tmp_path.glob("*/summary.json"))]
+    assert statuses == ["completed"] * 4

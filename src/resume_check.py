@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 from .config import fingerprint
 from .jobs import to_config
+from .rundir.claim import SweepRefused
 from .rundir.layout import Unreadable
 from .rundir.reader import read_config_tree, recorded_config_sha
 
@@ -23,7 +23,7 @@ SHOWN = 4  # differences named in the paragraph
 NOT_THE_RUNS = ("resume",)  # keys that change nothing in a run (left out of its fingerprint too)
 
 
-class ResumedWithAnotherConfig(HydraException):
+class ResumedWithAnotherConfig(SweepRefused):
     """A resumed sweep's run directory holds a run of another config."""
 
 

@@ -213,3 +213,12 @@ def test_job_callbacks_fire_for_every_population_member_in_its_own_directory(tmp
     assert [line["overrides"][0] for line in ends] == ["lr=0.1", "lr=0.5", "lr=abc"]
     assert ends[0]["working_dir"] == (str(tmp_path / "sweep" / "0") if chdir == "true" else str(REPO))
     assert ends[0]["value"] == status(tmp_path / "sweep" / "0")["final"]["loss"]
+
+
+@pytest.mark.slow
+def test_a_refused_sweep_writes_no_report_into_the_directory(tmp_path):
+    first = run_cli("-m", "seed=0,1", "epochs=50", "report.auto=false", f"hydra.sweep.dir={tmp_path}")
+    assert first.returncode == 0, first.stderr
+    refused = run_cli("-m", "seed=0,1", "lr=0.5", "epochs=50", "resume=true", f"hydra.sweep.dir={tmp_path}")
+    assert refused.returncode == 2 and "Report:" not in refused.stdout, refused.stdout
+    assert not (tmp_path / "report").exists()

@@ -47,8 +47,12 @@ class ReportCallback(Callback):
 
     def report(self) -> None:
         """Write the report of ``sweep_dir`` and print its path; print why not if that fails."""
+        from ..rundir import claim
         from ..rundir.reader import NothingToRead
         from . import make_report
+
+        if claim.refused:  # the sweep stopped before writing anything: the directory is not its own
+            return
 
         try:
             path = make_report([self.sweep_dir], metric=self.metric, target=self.target)

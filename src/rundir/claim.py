@@ -28,7 +28,21 @@ from hydra.errors import HydraException
 from .layout import CLAIM_FILE
 
 
-class SweepDirectoryBusy(HydraException):
+class SweepRefused(HydraException):
+    """A sweep stopped before writing anything (its directory is busy, two jobs share a directory,
+    a resume would overwrite other runs). Raising one notes it (``refused``), so that nothing that
+    runs at exit (the report) writes into a directory that was not this sweep's to write."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        global refused
+        refused = True
+
+
+refused = False  # this process refused its sweep
+
+
+class SweepDirectoryBusy(SweepRefused):
     """Another live sweep holds the sweep directory."""
 
 

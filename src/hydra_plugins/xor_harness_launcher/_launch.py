@@ -14,9 +14,10 @@ from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus, configure_log, env_override, filter_overrides, run_job
-from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from src.rundir.claim import SweepRefused
 
 from ._compose import ComposedJob, Composer, write_hydra_files
 from .protocol import PopulationJob, check_function, population_function
@@ -24,7 +25,7 @@ from .protocol import PopulationJob, check_function, population_function
 log = logging.getLogger(__name__)
 
 
-class SharedRunDirectory(HydraException):
+class SharedRunDirectory(SweepRefused):
     """Two jobs of a sweep would write the same run directory."""
 
 

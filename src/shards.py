@@ -20,8 +20,6 @@ stopped it.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
 import os
 import pickle
 from collections.abc import Callable
@@ -77,6 +75,8 @@ class Processes:
     def run(self, shards: list[Shard]) -> list[list[RunResult] | BaseException]:
         if self.workers <= 1 or len(shards) <= 1:
             return [_attempt(shard, self.on_epochs) for shard in shards]
+        import multiprocessing  # here: a single run needs none of it
+
         context = multiprocessing.get_context("fork")
         outcomes: list = [None] * len(shards)
         done = [0] * len(shards)  # epochs each shard has reported
@@ -108,7 +108,9 @@ class Processes:
 
     def _answers(self, running: dict, done: list[int]) -> dict[int, bytes]:
         """Wait for the shards; pass on the epochs they report; the outcomes of those that ended, by shard."""
-        ready = multiprocessing.connection.wait([receiver for _, receiver in running.values()])
+        from multiprocessing.connection import wait
+
+        ready = wait([receiver for _, receiver in running.values()])
         answers = {}
         for index, (_, receiver) in running.items():
             while receiver in ready and index not in answers and receiver.poll():

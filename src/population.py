@@ -207,12 +207,16 @@ def train_population(
                 results.append(RunResult(run_dir, summary))
     except BaseException as error:  # keep the rows on disk, record every unfinished run's end, re-raise
         with signals_held():
+            counted = True
             try:
                 rows.close()
-            finally:
-                for p, run_dir in enumerate(directories.run_dirs):
-                    if not directories.finished[p]:
-                        write_traceback(run_dir, error)
-                        directories.finish(p, status_of_error(error), error=error_message(error))
+            except BaseException:  # a writer lane was lost too: what it wrote is read from disk
+                counted = False
+            for p, run_dir in enumerate(directories.run_dirs):
+                if not directories.finished[p]:
+                    if not counted:
+                        directories.count_from_disk(p)
+                    write_traceback(run_dir, error)
+                    directories.finish(p, status_of_error(error), error=error_message(error))
         raise
     return results

@@ -206,3 +206,27 @@ def test_a_report_keeps_few_rows_of_long_curves_and_finds_the_target_in_every_ro
     assert sweep.runs.at[0, "reached_target_at"] == exact
     epochs = sweep.curves["epoch"].to_numpy()
     assert len(epochs) == 101 and (epochs[:-1] % 30 == 0).all() and epochs[-1] == 2999
+
+
+def test_when_a_writer_lane_is_lost_the_summary_counts_what_is_on_disk(tmp_path, monkeypatch):
+    """A lane that dies with an interruption cannot say which rows it wrote: they are counted from disk."""
+    from src.rundir.metrics_csv import RowWriter
+
+    def lost(self):  # the rows reach the disk, but the writer cannot say so
+        self.inline.close()
+        raise RuntimeError("a writer lane was lost")
+
+    def interrupt(epochs, metrics):
+        if epochs[0] >= 200:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RowWriter, "close", lost)
+    dirs = [tmp_path / str(s) for s in range(2)]
+    configs = [make_config("epochs=1000", "log.chunk_epochs=100", f"seed={s}") for s in range(2)]
+    with pytest.raises(KeyboardInterrupt):
+        run_population(configs, dirs, on_chunk=interrupt)
+    for run_dir in dirs:
+        summary = json.loads((run_dir / "summary.json").read_text())
+        rows = np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1)
+        assert summary["status"] == "interrupted" and summary["metrics_rows"] == len(rows) == 300
+        assert summary["epochs_run"] == 300 and summary["final"]["loss"] == rows[-1, 1]

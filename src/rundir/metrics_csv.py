@@ -178,7 +178,10 @@ def _lane_process(paths: list[Path]):
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    return ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(paths,))
+    lane = ProcessPoolExecutor(1, mp_context=context, initializer=_start_lane, initargs=(paths,))
+    with signals_held():  # started now, deaf to Ctrl-C from its first instant (it inherits the held signals)
+        lane.submit(int).result()
+    return lane
 
 
 class RowWriter:

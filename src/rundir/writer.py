@@ -29,8 +29,9 @@ from .layout import (
     PREDICTIONS_IN_SUMMARY,
     SUMMARY_FILE,
     TRACEBACK_FILE,
+    Unreadable,
 )
-from .metrics_csv import ChunkRows, header_line
+from .metrics_csv import ChunkRows, header_line, parse_last_row
 
 
 def utc_now() -> str:
@@ -115,6 +116,22 @@ class RunDirectories:
             self._note_targets(epochs, values, rows_kept)
 
         return ChunkRows(epochs, values, kept), written
+
+    def count_from_disk(self, p: int) -> None:
+        """Run ``p``'s bookkeeping from its ``metrics.csv`` as it is (whole lines), when the writer could
+        not say which chunks reached the disk (a writer lane was lost)."""
+        try:
+            data = self.paths[p].read_bytes()
+            data = data[: data.rfind(b"\n") + 1]
+            last = parse_last_row(data)
+        except (OSError, Unreadable):
+            return
+        self.rows_written[p] = max(0, data.count(b"\n") - 1)
+        if last is None:
+            self.epochs_run[p] = 0
+            return
+        self.epochs_run[p] = int(last["epoch"]) + 1
+        self.final[:, p] = [last.get(name, np.nan) for name in self.metrics]
 
     def _note_targets(self, epochs: np.ndarray, values: np.ndarray, rows_kept: np.ndarray) -> None:
         """The first epoch at which each run's metric reached its target."""

@@ -1,4 +1,8 @@
-"""The one error a user can cause: a bad config value or a bad input file."""
+"""What a user can cause, in words: a bad config value or input file (``ConfigError``), an output
+directory that cannot be written (``cannot_write``), a reader of stdout that went away (``| head``)."""
+
+import os
+import sys
 
 
 class ConfigError(Exception):
@@ -22,3 +26,8 @@ def cannot_write(what: str, where, error: OSError) -> str:
         f"cannot write the {what} to {error.filename or where}: {error.strerror or error}. "
         f"Give a directory you can write to with --out."
     )
+
+
+def silence_stdout() -> None:
+    """The reader of stdout went away (``| head``): what is still printed goes nowhere, quietly."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import math
-import os
-import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -17,7 +15,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from .config import Config, validate
 from .config import value_of as value
-from .errors import ConfigError
+from .errors import ConfigError, silence_stdout
 from .metrics import HIGHER_IS_BETTER
 
 FAILED_RUNS: list[Path] = []  # run directories of this process's jobs that failed
@@ -53,7 +51,7 @@ def say(line: str) -> None:
     try:
         print(line, flush=True)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
 
 
 def report_job(num: int, overrides: list[str], summary: dict) -> None:

@@ -17,7 +17,7 @@ from .config import fingerprint
 from .jobs import to_config
 from .rundir.claim import SweepRefused
 from .rundir.layout import Unreadable
-from .rundir.reader import read_config_tree, recorded_config_sha
+from .rundir.reader import flatten, read_config_tree, recorded_config_sha
 
 SHOWN = 4  # differences named in the paragraph
 NOT_THE_RUNS = ("resume",)  # keys that change nothing in a run (left out of its fingerprint too)
@@ -27,19 +27,9 @@ class ResumedWithAnotherConfig(SweepRefused):
     """A resumed sweep's run directory holds a run of another config."""
 
 
-def flat(container, prefix: str = "") -> dict[str, object]:
-    """``{"optimizer.lr": ..., ...}``: every leaf of a nested config, by its dotted key."""
-    if isinstance(container, dict):
-        items = {}
-        for key, value in container.items():
-            items.update(flat(value, f"{prefix}{key}."))
-        return items
-    return {prefix.rstrip("."): container}
-
-
 def differences(before: dict, now: dict) -> list[str]:
     """``key: before -> now`` for every leaf that differs between two configs."""
-    old, new = flat(before), flat(now)
+    old, new = flatten(before), flatten(now)
     for key in NOT_THE_RUNS:
         old.pop(key, None), new.pop(key, None)
     return [f"{key}: {old.get(key, '(absent)')} -> {new.get(key, '(absent)')}" for key in sorted(old.keys() | new.keys())

@@ -21,7 +21,6 @@ if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_
 
 import itertools
 import logging
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -71,12 +70,9 @@ def print_progress(config: Config):
     metric, every, decimals = value(config.log.print_metric), config.log.print_every, config.log.decimals
 
     def on_chunk(epochs, metrics):
-        try:
-            for epoch, loss in zip(epochs, metrics[metric][:, 0]):
-                if epoch % every == 0:
-                    print(f"Epoch {epoch}: Loss = {loss:.{decimals}f}", flush=True)
-        except BrokenPipeError:  # the reader went away (``| head``): the run trains on, unprinted
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        for epoch, loss in zip(epochs, metrics[metric][:, 0]):
+            if epoch % every == 0:
+                say(f"Epoch {epoch}: Loss = {loss:.{decimals}f}")  # ``| head``: the run trains on, unprinted
 
     return on_chunk
 

@@ -13,12 +13,12 @@ truncated file); the report parses every line.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from .errors import silence_stdout
 from .report.tables import STATUSES, ReportInputError, Sweep, latest_sweep, load_sweeps
 from .tags import LABEL_KEYS, tagged, with_labels
 from .where import matches
@@ -169,7 +169,7 @@ def run() -> int:
     try:
         return main()
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        silence_stdout()  # no second error at exit
         return 0
 
 

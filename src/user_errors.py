@@ -24,7 +24,7 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf.errors import OmegaConfBaseException
 
-from .errors import ConfigError
+from .errors import ConfigError, silence_stdout
 
 EXIT_USER_ERROR = 2
 
@@ -209,7 +209,7 @@ def cli(entry_point: Callable[[], object]) -> None:
     try:
         entry_point()
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        silence_stdout()  # no second error at exit
     except Exception as error:
         paragraph = describe(error)
         if wants_traceback or paragraph is None:

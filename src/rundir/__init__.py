@@ -8,5 +8,7 @@ file of a run directory.
 * ``metrics_csv``: ``metrics.csv``, written in whole lines chunk by chunk, read by its header
 * ``writer``: a population's run directories as it trains; failures; ``params.npz``
 * ``reader``: find runs, read one, its status now, whether it is complete (for resume)
+* ``block_yaml``: Hydra's block-style config files, read fast (the YAML library for anything else)
 * ``claim``: a sweep directory claimed by the sweep writing into it
+* ``place``: never the working directory itself; ``signals``: held while files are written
 """

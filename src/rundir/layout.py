@@ -41,7 +41,7 @@ RECORDED = {
     "failed": "an error stopped it (the message in summary.json, the traceback beside it)",
     "interrupted": "Ctrl-C or SIGTERM stopped it; it kept the rows it wrote",
 }
-ENDED = ("completed", "diverged", "failed", "interrupted")
+ENDED = tuple(status for status in RECORDED if status != "running")  # completed, diverged, failed, interrupted
 # What a reader can say beyond them: ``running`` whose process is gone, or a job whose
 # sweep never reached it, is ``unfinished``; a run whose files cannot be read, ``unreadable``.
 STATUSES = (*ENDED, "unfinished", "running", "unreadable")

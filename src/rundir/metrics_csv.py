@@ -12,8 +12,8 @@ writes its file from the start.
 
 For a large population the formatting runs in worker processes ("lanes") while the main
 process trains the next chunk. Run ``p`` always goes to lane ``p % lanes``, and a lane does
-its work in order, so every file still grows chunk after chunk. ``RowWriter.written`` says
-which chunks are on disk, so a run's summary never counts rows still in flight.
+its work in order, so every file still grows chunk after chunk. ``RowWriter.write`` is told
+what to call once a chunk is on disk, so a run's summary never counts rows still in flight.
 
 Readers take the columns from the header: a run written before a metric was added reads
 as a run without that metric, never as a damaged one.

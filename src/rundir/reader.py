@@ -151,7 +151,7 @@ def has_alias(text: bytes) -> bool:
     small file expand without end)? Only texts that may hold one are parsed to see."""
     if not MAY_HOLD_ALIAS.search(text):
         return False
-    return any(isinstance(event, (yaml.AliasEvent)) or getattr(event, "anchor", None) for event in yaml.parse(text))
+    return any(isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) for event in yaml.parse(text))
 
 
 def yaml_mapping(run_dir: Path, name: Path, limit: int) -> dict:

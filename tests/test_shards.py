@@ -125,6 +125,7 @@ def sweep_files(sweep_dir: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_a_sweep_gives_the_same_files_with_one_worker_two_workers_and_submitit(tmp_path):
+    pytest.importorskip("submitit", reason="the slurm extra is not installed: pip install -e '.[slurm]'")
     sweep = ["-m", "seed=range(0,70)", "lr=0.5,1.0", "epochs=400", "report.auto=false"]
     files = {}
     for name, launcher in {

@@ -62,10 +62,13 @@ def check_out(out: Path) -> None:
         )
 
 
-def writer(name: str):
-    """The exporter of format ``name``, imported only now (its tool is an optional extra)."""
+def check_format(name: str) -> None:
     if name not in FORMATS:
         raise ExportError(f"Unknown format {name!r}. Allowed: {', '.join(FORMATS)}.")
+
+
+def writer(name: str):
+    """The exporter of format ``name`` (a known one), imported only now (its tool is an optional extra)."""
     try:
         if name == "tensorboard":
             from .to_tensorboard import write_tensorboard
@@ -85,13 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     out = Path(args.out)
     try:
-        write = writer(args.format)
         if args.every < 1:
             raise ExportError(f"--every {args.every}: give a positive integer (1 exports every logged epoch).")
+        check_format(args.format)
         check_out(out)
         from .runs import exported_runs
 
         runs = exported_runs([Path(d) for d in args.dirs], every=args.every)
+        write = writer(args.format)  # last: a wrong argument is told whether or not the extra is installed
         out.mkdir(parents=True, exist_ok=True)
         write(runs, out, args)
     except (ExportError, ReportInputError) as error:

@@ -51,5 +51,6 @@ def test_out_of_range_values_are_written_by_python_and_their_text_depends_on_the
 
 
 def test_table_rows_are_csv_lines():
-    text = join_rows(table_rows(np.array([0, 10]), [np.array([0.5, 0.25]), np.array([1.0, 0.75])])).decode()
-    assert text == "0,5e-01,1e+00\n10,2.5e-01,7.5e-01\n"
+    text, ends = join_rows(table_rows(np.array([0, 10]), [np.array([0.5, 0.25]), np.array([1.0, 0.75])]))
+    assert text.decode() == "0,5e-01,1e+00\n10,2.5e-01,7.5e-01\n"
+    assert list(ends) == [len("0,5e-01,1e+00\n"), len(text)]

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decimal_text import PAD, join_rows, table_rows
+from ..decimal_text import join_rows, table_rows
 from .layout import METRICS_FILE, Unreadable
 from .signals import signals_held
 
@@ -67,9 +67,7 @@ def formatted_rows(chunk: ChunkRows):
         if not len(epoch):
             continue
         values = chunk.values[:, epoch, network + first]  # values[c, row]
-        rows = table_rows(chunk.epochs[epoch], list(values))
-        ends = np.cumsum((rows != PAD).sum(axis=1))  # where each row's text ends
-        text = join_rows(rows)
+        text, ends = join_rows(table_rows(chunk.epochs[epoch], list(values)))
         start = 0
         for p, last_row in zip(range(first, first + per_block), np.cumsum(counts[members])):
             stop = int(ends[last_row - 1]) if last_row else 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -126,6 +126,29 @@ class Config:
     resume: bool = False  # in a sweep: skip every job whose run directory holds a completed run
     tags: list[str] = field(default_factory=list)  # labels for the catalog's --tag, the report, the exporters
     notes: str = ""  # a free text about the run, kept in its summary
+
+
+class NotAValue(LookupError):
+    """``with_changes`` was given a key that names no single value of the config."""
+
+
+def with_changes(config, changes: dict[str, Any]):
+    """``config`` (nested dataclasses) with the value at each dotted key of ``changes`` replaced;
+    ``config`` itself is not changed. Raises ``NotAValue`` for a key that names a section or nothing."""
+    for key, value in changes.items():
+        config = _replaced(config, key.split("."), value)
+    return config
+
+
+def _replaced(section, path: list[str], value):
+    name = path[0]
+    if not is_dataclass(section) or name not in {f.name for f in fields(section)}:
+        raise NotAValue(name)
+    if len(path) > 1:
+        value = _replaced(getattr(section, name), path[1:], value)
+    elif is_dataclass(getattr(section, name)):
+        raise NotAValue(name)
+    return replace(section, **{name: value})
 
 
 def fingerprint(config: Config) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from .config import fingerprint
-from .jobs import to_config
+from .jobs import TypedConfigs
 from .rundir.claim import SweepRefused
 from .rundir.layout import Unreadable
 from .rundir.reader import flatten, read_config_tree, recorded_config_sha
@@ -42,12 +42,13 @@ def check_resumed_runs(jobs) -> None:
     ``jobs`` are the batched launcher's ``PopulationJob``s (``cfg``, ``run_dir``, ``num``); a job
     whose config is not valid, that does not resume, or whose directory holds no run is passed.
     """
+    typed = TypedConfigs()
     for job in jobs:
         sha = recorded_config_sha(Path(job.run_dir))
         if sha is None:  # nothing there to overwrite (a new sweep's jobs): no config needed
             continue
         try:
-            config = job.converted(to_config)
+            config = typed.of(job)
             if not config.resume:
                 continue
         except Exception:  # a bad config: the job is recorded failed when it runs

@@ -38,7 +38,7 @@ from .config import value_of as value
 from .errors import ConfigError
 from .experiments import register_experiments
 from .hydra_mode import answer_the_mode_without_composing
-from .jobs import FAILED_RUNS, job_failed, objective, report_job, say, to_config
+from .jobs import FAILED_RUNS, TypedConfigs, job_failed, objective, report_job, say, to_config
 from .population import RunResult, population_key, run_population
 from .progress import SweepProgress, population_line
 from .provenance import code_and_machine
@@ -136,10 +136,11 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
     outcomes: list = [None] * len(jobs)
     statuses: list = [None] * len(jobs)
     groups = defaultdict(list)
+    typed = TypedConfigs()
     for i, job in enumerate(jobs):
         provenance = {**code_and_machine(), "overrides": job.overrides}
         try:
-            config = job.converted(to_config)  # the typed config is all that training needs
+            config = typed.of(job)  # the typed config is all that training needs
         except (ConfigError, OmegaConfBaseException) as error:  # this job is wrong, not the sweep
             record_error(job.run_dir, error, summary=provenance)
             outcomes[i] = job_failed(job.num, job.overrides, job.run_dir, describe(error) or error)

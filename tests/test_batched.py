@@ -103,3 +103,86 @@ def test_a_jobs_hydra_yaml_is_the_whole_dump_of_its_hydra_node(tmp_path, overrid
         assert text is None or text == to_yaml({"hydra": hydra})
         assert text is not None or len(overrides) == 1 and " " in overrides[0]  # only the long note is left out
         assert OmegaConf.create(text or to_yaml({"hydra": hydra})).hydra.job.num == num
+
+
+class SweepLoader:
+    """What the launcher asks of Hydra's config loader: the whole config of a job's overrides."""
+
+    def load_sweep_config(self, master_config, overrides):
+        from hydra import compose, initialize_config_dir
+
+        with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+            return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+
+
+JOBS = [
+    ["seed=3"], ["seed=4"], ["lr=1"], ["lr=0.5", "hidden=[8,4]", "seed=12"], ["hidden=3", "epochs=7"],
+    ["optimizer=adam", "lr=0.01"], ["optimizer=adam", "lr=0.02", "optimizer.beta1=0.5"],
+    ["lr=0.5", "optimizer.lr=0.2"], ["init=xavier", "seed=9"], ["train.shuffle_seed=5", "seed=6"],
+    ["tags=[x,y]", "notes=n"], ["+model.extra=1"], ["lr=abc"], ["lr=-1"], ["seed=-2"],
+]  # fmt: skip
+
+
+def test_a_jobs_typed_config_made_from_its_template_is_its_whole_conversion(tmp_path):
+    """``TypedConfigs`` converts each composition once and replaces each job's values: the same
+    ``Config`` (or the same error) as converting the job's whole config, job after job."""
+    from hydra_plugins.xor_harness_launcher._compose import Composer
+    from hydra_plugins.xor_harness_launcher.protocol import PopulationJob
+    from src.errors import ConfigError
+    from src.jobs import TypedConfigs, to_config
+
+    composer = Composer(SweepLoader().load_sweep_config(None, []), SweepLoader())
+    composer.sweep_dir = tmp_path
+    typed, told_as_variants = TypedConfigs(), 0
+    for num, overrides in enumerate(JOBS * 2):
+        job = composer.compose(num, overrides)
+        member = PopulationJob(
+            num, overrides, tmp_path, tmp_path, job.cfg, make_converted=job.converted, make_variant=job.variant
+        )
+        told_as_variants += job.variant() is not None
+        try:
+            whole = to_config(job.cfg())
+        except Exception as error:  # the same error either way
+            with pytest.raises(type(error)) as raised:
+                typed.of(member)
+            assert str(raised.value) == str(error)
+            assert isinstance(error, ConfigError) or job.error is not None
+            continue
+        assert typed.of(member) == whole, overrides
+    assert told_as_variants >= 2 * (len(JOBS) - 2)  # all but the +key and lr=abc jobs
+
+
+def test_a_jobs_config_yaml_is_the_whole_dump_of_its_config():
+    """The template's config.yaml with a job's values filled in is what dumping the job's config writes."""
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.xor_harness_launcher._compose import Composer, to_yaml
+
+    composer = Composer(SweepLoader().load_sweep_config(None, []), SweepLoader())
+    values = [["seed=3"], ["seed=4", "lr=1"], ["lr=1e-3", "seed=5"], ["notes='a: b'"], ["notes=yes"], ["notes='1.5'"],
+              ["hidden=[8,4]"], ["lr=${epochs}"], ["log.decimals=7", "model.bias=true"], ["dataset.path=a/b c"],
+              ["notes='a long note with many words that the dumper may fold over several lines at some width'"]]  # fmt: skip
+    filled = 0
+    for overrides in values * 2:
+        _, parsed, _ = composer._split(overrides)
+        template = composer.template(())
+        with template.values_set(parsed):
+            text = template.config_text(parsed)
+            whole = to_yaml(OmegaConf.to_container(template.job, resolve=False, enum_to_str=True))
+        assert text is None or text == whole, overrides
+        filled += text is not None
+    assert filled >= 2 * (len(values) - 3)  # all but the list, the interpolation and the long note
+
+
+def test_an_integer_override_is_read_as_hydras_parser_reads_it():
+    """``seed=41`` is made directly, equal to what Hydra's parser makes; anything else is parsed."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from hydra_plugins.xor_harness_launcher._compose import Composer
+
+    parser = OverridesParser.create()
+    made = ["seed=3", "seed=-12", "a.b_c=0", "_x=10", "x1.y2=99999999999999999999", "init.seed=4294967295"]
+    for text in made:
+        assert Composer._plain_integer(text) == parser.parse_overrides([text])[0]
+    for text in ["seed=007", "seed=1_000", "seed=+3", "x=-0", "lr=0.5", "a..b=3", "+seed=3", "seed=3 ", "hydra/x=1"]:
+        assert Composer._plain_integer(text) is None

@@ -11,4 +11,5 @@ file of a run directory.
 * ``block_yaml``: Hydra's block-style config files, read fast (the YAML library for anything else)
 * ``claim``: a sweep directory claimed by the sweep writing into it
 * ``place``: never the working directory itself; ``signals``: held while files are written
+* ``files``: small files written whole, without a buffered file object (thousands a sweep)
 """

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import write_file
 from .layout import (
     FORMAT,
     METRICS_FILE,
@@ -41,7 +42,7 @@ def utc_now() -> str:
 def write_json_atomically(path: Path, data: dict) -> None:
     """Replace ``path`` by ``data`` in one rename: readers see the old file or the new, never half."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    write_file(temporary, (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
     os.replace(temporary, path)
 
 
@@ -77,7 +78,7 @@ class RunDirectories:
             write_json_atomically(run_dir / SUMMARY_FILE, started)
             for stale in (TRACEBACK_FILE, PARAMS_FILE, PREDICTIONS_FILE):  # an earlier attempt's (resume)
                 (run_dir / stale).unlink(missing_ok=True)
-            path.write_bytes(header)
+            write_file(path, header)
             self.summaries.append(started)
         population = len(self.run_dirs)
         self.diverged_at = np.full(population, -1)

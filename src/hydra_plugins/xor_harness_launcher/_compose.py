@@ -10,6 +10,7 @@ The texts are those Hydra writes: OmegaConf's YAML style, written by libyaml.
 
 import copy
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,10 +21,14 @@ import yaml
 from hydra import version
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override, OverrideType
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from hydra.core.override_parser.types import Override, OverrideType, ValueType
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 from omegaconf._utils import OmegaConfDumper
 from omegaconf.errors import OmegaConfBaseException
+
+from src.rundir.files import write_file
+
+from .protocol import Variant
 
 _ABSENT = object()
 
@@ -47,7 +52,20 @@ def _raw(container: dict, key: str):
     return container
 
 
+def interpolated_keys(container, prefix: str = "") -> Iterator[str]:
+    """The dotted keys of ``container``'s values that are interpolations (``${lr}``); a list holding
+    one is named whole."""
+    for key, value in container.items():
+        if isinstance(value, dict):
+            yield from interpolated_keys(value, f"{prefix}{key}.")
+        elif isinstance(value, str) and "${" in value or isinstance(value, list) and "${" in str(value):
+            yield f"{prefix}{key}"
+
+
 SLOTS = {name: f"XOR_HARNESS_SLOT_{name.upper()}" for name in ("id", "num", "dirname", "output", "task")}
+VALUE_SLOT = "XOR_HARNESS_VALUE_"
+PLAIN_INTEGER = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)=(0|-?[1-9][0-9]*)")  # Hydra reads an int
+REMEMBERED = 4096  # parsed overrides kept by a Composer
 FOLDS_PAST = 60  # characters: a longer value with spaces may be folded over lines, differently in place
 
 
@@ -67,22 +85,51 @@ class Template:
         self.hydra = OmegaConf.to_container(full.hydra, resolve=False, enum_to_str=True)
         self.env_set = OmegaConf.to_container(full.hydra.job.env_set, resolve=True)
         self.skeleton: str | None = None  # hydra.yaml with SLOTS for the fields that differ between jobs
+        self.config_skeletons: dict[tuple[str, ...], str] = {}  # config.yaml with a slot for each key set
+        self.interpolated = list(interpolated_keys(self.composed))
         chdir = full.hydra.job.chdir  # unset: as run_job decides, by the app's version_base
         self.chdir = (not version.base_at_least("1.2")) if chdir is None else bool(chdir)
 
     @contextmanager
-    def values_set(self, values: list[Override]) -> Iterator[None]:
-        """The job config (and the whole composition) with ``values`` set; raises when a value does not fit."""
+    def values_set(self, values: list[Override], whole: bool = True) -> Iterator[None]:
+        """The job config (and the whole composition, unless ``whole=False``) with ``values`` set;
+        raises when a value does not fit."""
+        configs = (self.job, self.full) if whole else (self.job,)
         try:
             for override in values:
-                for config in (self.job, self.full):
+                for config in configs:
                     OmegaConf.update(config, override.key_or_group, override.value(), merge=True)
             yield
         finally:
             for override in values:
                 composed = _raw(self.composed, override.key_or_group)
-                for config in (self.job, self.full):
+                for config in configs:
                     OmegaConf.update(config, override.key_or_group, composed, merge=False)
+
+    def config_text(self, values: list[Override]) -> str | None:
+        """The job's ``.hydra/config.yaml`` (its values already set): the template's text, dumped once
+        for these keys, with the job's values filled in; ``None`` when a value is not a plain scalar
+        that the dump of the whole would write the same way in place (a list, an interpolation, ...)."""
+        keys = tuple(override.key_or_group for override in values)
+        if keys not in self.config_skeletons:
+            container = copy.deepcopy(self.composed)
+            for i, key in enumerate(keys):
+                parent, _, name = key.rpartition(".")
+                (_raw(container, parent) if parent else container)[name] = f"{VALUE_SLOT}{i}_"
+            self.config_skeletons[keys] = to_yaml(container)
+        text = self.config_skeletons[keys]
+        for i, key in enumerate(keys):
+            node = self.job
+            for part in key.split("."):
+                node = node._get_node(part)
+            value = node._value()
+            if not isinstance(value, int | float | str | bool | None) or isinstance(value, str) and "${" in value:
+                return None
+            rendered = to_yaml(value).removesuffix("\n")
+            if "\n" in rendered or " " in rendered and len(rendered) > FOLDS_PAST or text.count(f"{VALUE_SLOT}{i}_") != 1:
+                return None
+            text = text.replace(f"{VALUE_SLOT}{i}_", rendered)
+        return text
 
     def job_cfg(self, values: list[Override]) -> DictConfig:
         """A job's own config, as a task function receives it."""
@@ -115,10 +162,13 @@ class Template:
         indent = slot_line[: slot_line.index("-")]
         return text.replace(slot_line, "\n".join(f"{indent}- {item}" for item in items))
 
+    @property
+    def subdir_reads_values(self) -> bool:
+        return self.hydra["sweep"]["subdir"] != "${hydra.job.num}"
+
     def subdir(self, num: int, overrides: list[str], dirname: str) -> str:
         """``hydra.sweep.subdir`` for job ``num`` (its values already set), resolved as ``run_job`` resolves it."""
-        pattern = self.hydra["sweep"]["subdir"]
-        if pattern == "${hydra.job.num}":
+        if not self.subdir_reads_values:
             return str(num)
         with read_write(self.full.hydra), open_dict(self.full.hydra):
             self.full.hydra.job.update(id=num, num=num, override_dirname=dirname)
@@ -151,8 +201,27 @@ class ComposedJob:
         """``convert(cfg)``, given the template's config with this job's values set: no copy is made."""
         if self.error is not None:
             raise self.error
-        with self.template.values_set(self.values):
+        with self.template.values_set(self.values, whole=False):
             return convert(self.template.job)
+
+    def variant(self) -> Variant | None:
+        """This job as its template's config with some values changed: every value it sets and every
+        interpolation, resolved with its values set (as ``OmegaConf.to_object`` would resolve them);
+        ``None`` when a value cannot be told apart this way (a whole section, an error)."""
+        if self.error is not None:
+            return None
+        keys = [override.key_or_group for override in self.values] + self.template.interpolated
+        changes = {}
+        try:
+            with self.template.values_set(self.values, whole=False):
+                for key in keys:
+                    value = OmegaConf.select(self.template.job, key, throw_on_missing=True)
+                    if isinstance(value, DictConfig):
+                        return None
+                    changes[key] = OmegaConf.to_container(value, resolve=True) if isinstance(value, ListConfig) else value
+        except OmegaConfBaseException:
+            return None
+        return Variant(self.template.job, changes)
 
     def hydra_cfg(self) -> DictConfig:
         return OmegaConf.create({"hydra": self.hydra})
@@ -174,27 +243,60 @@ class Composer:
         self.config, self.config_loader, self.fast = config, config_loader, fast
         self.templates: dict[tuple[str, ...], Template] = {}
         self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        self.parser = OverridesParser.create()
+        self.parsed: dict[tuple[str, ...], list[Override]] = {}  # what the parser read, by the overrides' texts
+        self.kinds: dict[tuple, bool] = {}  # _sets_a_value, by key, kind and package
 
     def _split(self, overrides: list[str]) -> tuple[tuple[str, ...], list[Override], list[Override]]:
         """(overrides that change the composition, those that only set a value, all of them parsed)."""
         structural, values = [], []
-        parsed = OverridesParser.create().parse_overrides(overrides)
+        parsed = self._parsed(overrides)
         for override in parsed:
-            key = override.key_or_group
-            node = OmegaConf.select(self.config, key, default=_ABSENT, throw_on_missing=False)
-            sets_a_value = (
-                self.fast
-                and override.type == OverrideType.CHANGE  # not +key, ++key or ~key
-                and override.package is None
-                and not key.startswith("hydra")
-                and node is not _ABSENT
-                and not isinstance(node, DictConfig)  # a whole node is a group's choice
-            )
-            if sets_a_value:
+            if self._sets_a_value(override.key_or_group, override.type, override.package):
                 values.append(override)
             else:
                 structural.append(override.input_line)
         return tuple(structural), values, parsed
+
+    def _parsed(self, overrides: list[str]) -> list[Override]:
+        """``overrides`` as Hydra's parser reads them; ``key=<integer>`` (``seed=41``: every job of a
+        study of seeds has its own) made directly, as the parser makes it, at a hundredth of its cost."""
+        parsed = [self._plain_integer(text) for text in overrides]
+        rest = iter(self._parse(tuple(text for text, override in zip(overrides, parsed) if override is None)))
+        return [override if override is not None else next(rest) for override in parsed]
+
+    @staticmethod
+    def _plain_integer(text: str) -> Override | None:
+        match = PLAIN_INTEGER.fullmatch(text)
+        if match is None:
+            return None
+        key, value = match.groups()
+        return Override(OverrideType.CHANGE, key, ValueType.ELEMENT, int(value), input_line=text)
+
+    def _parse(self, overrides: tuple[str, ...]) -> list[Override]:
+        """Hydra's parser, remembering what it read: a grid's jobs repeat the same few overrides."""
+        if overrides not in self.parsed:
+            if len(self.parsed) >= REMEMBERED:
+                self.parsed.clear()
+            self.parsed[overrides] = self.parser.parse_overrides(list(overrides)) if overrides else []
+        return self.parsed[overrides]
+
+    def _sets_a_value(self, key: str, kind: OverrideType, package: str | None) -> bool:
+        """Whether an override of ``key`` only sets a value (``lr=0.5``), not the composition."""
+        if (key, kind, package) not in self.kinds:
+            self.kinds[key, kind, package] = self._decide(key, kind, package)
+        return self.kinds[key, kind, package]
+
+    def _decide(self, key: str, kind: OverrideType, package: str | None) -> bool:
+        node = OmegaConf.select(self.config, key, default=_ABSENT, throw_on_missing=False)
+        return (
+            self.fast
+            and kind == OverrideType.CHANGE  # not +key, ++key or ~key
+            and package is None
+            and not key.startswith("hydra")
+            and node is not _ABSENT
+            and not isinstance(node, DictConfig)  # a whole node is a group's choice
+        )
 
     def template(self, structural: tuple[str, ...]) -> Template:
         if structural not in self.templates or not self.fast:
@@ -212,8 +314,10 @@ class Composer:
         )
         error, config_yaml = None, ""
         try:
-            with template.values_set(values):
-                config_yaml = to_yaml(OmegaConf.to_container(template.job, resolve=False, enum_to_str=True))
+            with template.values_set(values, whole=template.subdir_reads_values):
+                config_yaml = template.config_text(values)
+                if config_yaml is None:
+                    config_yaml = to_yaml(OmegaConf.to_container(template.job, resolve=False, enum_to_str=True))
                 subdir = template.subdir(num, overrides, dirname)
         except OmegaConfBaseException as bad_value:  # a value of the wrong type, such as lr=abc
             error = bad_value
@@ -231,11 +335,12 @@ class Composer:
 def write_hydra_files(job: ComposedJob, output_subdir: str | None, job_name: str) -> None:
     """``.hydra/config.yaml``, ``hydra.yaml``, ``overrides.yaml`` and the job log, as ``run_job`` leaves them."""
     job.run_dir.mkdir(parents=True, exist_ok=True)
-    (job.run_dir / f"{job_name}.log").touch()
+    write_file(job.run_dir / f"{job_name}.log", b"", truncate=False)
     if output_subdir is None:
         return
     hydra_dir = job.run_dir / output_subdir
     hydra_dir.mkdir(parents=True, exist_ok=True)
-    (hydra_dir / "config.yaml").write_text(job.config_yaml, encoding="utf-8")
-    (hydra_dir / "hydra.yaml").write_text(job.hydra_yaml(), encoding="utf-8")
-    (hydra_dir / "overrides.yaml").write_text(to_yaml(job.overrides), encoding="utf-8")
+    write_file(hydra_dir / "config.yaml", job.config_yaml.encode("utf-8"))
+    write_file(hydra_dir / "hydra.yaml", job.hydra_yaml().encode("utf-8"))
+    write_file(hydra_dir / "overrides.yaml", to_yaml(job.overrides).encode("utf-8"))
+

@@ -141,6 +141,7 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
     stop_if_shared([(j.num, j.overrides, j.run_dir) for j in jobs], subdir_pattern(config))
     original_cwd = os.getcwd()
     sweep_dir = Path(os.path.abspath(composer.sweep_dir))
+    shards = OmegaConf.to_container(OmegaConf.create(launcher.shards)) if launcher.shards else {}
     members = [
         PopulationJob(
             j.num,
@@ -149,8 +150,9 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
             j.working_dir(original_cwd),
             j.cfg,
             sweep_dir,
-            shards=OmegaConf.to_container(OmegaConf.create(launcher.shards)) if launcher.shards else {},
+            shards=shards,
             make_converted=j.converted,
+            make_variant=j.variant,
         )  # fmt: skip
         for j in jobs
     ]

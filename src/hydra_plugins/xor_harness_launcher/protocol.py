@@ -42,6 +42,17 @@ CHECK_CAPABILITY = "check_population"
 
 
 @dataclass
+class Variant:
+    """A job told as its sweep's common config with some values changed: ``template`` is a config
+    shared by the jobs of one composition (the same object for all of them, never changed by the
+    launcher between calls), and ``changes`` maps dotted keys to this job's resolved values. Any leaf
+    not in ``changes`` resolves in the job as in ``template``."""
+
+    template: Any
+    changes: dict[str, Any]
+
+
+@dataclass
 class PopulationJob:
     """One job of a sweep, as the population function sees it.
 
@@ -58,6 +69,7 @@ class PopulationJob:
     sweep_dir: Path | None = None  # hydra.sweep.dir, absolute
     shards: dict = field(default_factory=dict)  # how the launcher's settings split a population (config.py)
     make_converted: Callable[[Callable], Any] | None = field(default=None, repr=False)
+    make_variant: Callable[[], Variant | None] | None = field(default=None, repr=False)
     _cfg: Any = field(default=None, repr=False)
 
     @property
@@ -73,6 +85,11 @@ class PopulationJob:
         if self.make_converted is None or self._cfg is not None:
             return convert(self.cfg)
         return self.make_converted(convert)
+
+    def variant(self) -> Variant | None:
+        """This job as a ``Variant`` of a config it shares with other jobs, when the launcher can tell
+        it so (a task that converts configs can convert the template once); else ``None``."""
+        return self.make_variant() if self.make_variant is not None else None
 
     def forget_cfg(self) -> None:
         """Drop the config made for ``cfg`` (made again if read): a large sweep need not hold them all."""

@@ -64,6 +64,7 @@ def interpolated_keys(container, prefix: str = "") -> Iterator[str]:
 
 SLOTS = {name: f"XOR_HARNESS_SLOT_{name.upper()}" for name in ("id", "num", "dirname", "output", "task")}
 VALUE_SLOT = "XOR_HARNESS_VALUE_"
+REFERENCE = re.compile(r"\$\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
 PLAIN_INTEGER = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)=(0|-?[1-9][0-9]*)")  # Hydra reads an int
 REMEMBERED = 4096  # parsed overrides kept by a Composer
 FOLDS_PAST = 60  # characters: a longer value with spaces may be folded over lines, differently in place
@@ -87,6 +88,9 @@ class Template:
         self.skeleton: str | None = None  # hydra.yaml with SLOTS for the fields that differ between jobs
         self.config_skeletons: dict[tuple[str, ...], str] = {}  # config.yaml with a slot for each key set
         self.interpolated = list(interpolated_keys(self.composed))
+        self.references = {  # an interpolation that only names another key: ``${seed}``
+            key: match[1] for key in self.interpolated if (match := REFERENCE.fullmatch(str(_raw(self.composed, key))))
+        }
         chdir = full.hydra.job.chdir  # unset: as run_job decides, by the app's version_base
         self.chdir = (not version.base_at_least("1.2")) if chdir is None else bool(chdir)
 
@@ -105,6 +109,16 @@ class Template:
                 composed = _raw(self.composed, override.key_or_group)
                 for config in configs:
                     OmegaConf.update(config, override.key_or_group, composed, merge=False)
+
+    def depends_on(self, key: str, changed: set[str], depth: int = 0) -> bool:
+        """Whether interpolation ``key`` may resolve differently once the keys ``changed`` are set: yes,
+        unless it only names a key that none of them is, contains or lies in (or names one that doesn't)."""
+        reference = self.references.get(key)
+        if reference is None or depth > len(self.references):
+            return True  # ${oc.env:X}, ${now:...}, "lr${lr}", ...: resolved anew for every job
+        if any(reference == c or c.startswith(f"{reference}.") or reference.startswith(f"{c}.") for c in changed):
+            return True
+        return reference in self.interpolated and self.depends_on(reference, changed, depth + 1)
 
     def config_text(self, values: list[Override]) -> str | None:
         """The job's ``.hydra/config.yaml`` (its values already set): the template's text, dumped once
@@ -206,11 +220,13 @@ class ComposedJob:
 
     def variant(self) -> Variant | None:
         """This job as its template's config with some values changed: every value it sets and every
-        interpolation, resolved with its values set (as ``OmegaConf.to_object`` would resolve them);
+        interpolation that may depend on them, resolved with its values set (as ``OmegaConf.to_object``
+        would resolve them);
         ``None`` when a value cannot be told apart this way (a whole section, an error)."""
         if self.error is not None:
             return None
-        keys = [override.key_or_group for override in self.values] + self.template.interpolated
+        changed = [override.key_or_group for override in self.values]
+        keys = changed + [key for key in self.template.interpolated if self.template.depends_on(key, set(changed))]
         changes = {}
         try:
             with self.template.values_set(self.values, whole=False):

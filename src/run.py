@@ -46,7 +46,7 @@ from .resume_check import check_resumed_runs
 from .rundir.place import refuse_the_working_directory
 from .rundir.reader import completed_summary, read_predictions
 from .rundir.writer import record_error
-from .shards import shard_size, train_in_shards
+from .shards import shard_size, train_in_shards, writer_lanes
 from .user_errors import cli, describe, note_sweep, stop_for
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,8 @@ def train_jobs(jobs: list[PopulationJob], announce: bool = True) -> list[float]:
                 )
             else:
                 on_chunk = None if progress is None else progress.on_chunk
-                results = run_population(configs, run_dirs, provenance=provenance, on_chunk=on_chunk)
+                lanes = writer_lanes(members[0].shards)
+                results = run_population(configs, run_dirs, provenance=provenance, on_chunk=on_chunk, writer_lanes=lanes)
         except Exception as error:  # every run of the group is already recorded as failed
             results = [RunResult(job.run_dir, {}, error) for job in members]
         for (i, config, _), job, result in zip(group, members, results):

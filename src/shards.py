@@ -231,6 +231,13 @@ def engine_for(settings: dict, sweep_dir: Path | None):
     raise ConfigError("hydra.launcher.engine", engine, "processes, ray or submitit")
 
 
+def writer_lanes(settings: dict) -> int | None:
+    """Processes writing ``metrics.csv`` beside a population trained whole: none when the launcher is
+    given one worker (one process does everything, on one core), else as ``run_population`` decides."""
+    workers = settings.get("workers") or os.cpu_count() or 1
+    return 0 if settings and workers == 1 else None
+
+
 def shard_size(population: int, settings: dict) -> int:
     """Networks per shard: ``shard_size`` when set, else the population split evenly over the workers
     (with processes, into shards of at least ``MIN_SHARD``: a small population is one shard)."""

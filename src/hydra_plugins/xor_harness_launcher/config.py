@@ -24,7 +24,8 @@ class BatchedLauncherConf:
     fast_compose: bool = True
     # what trains the shards of a population: processes (this machine), ray, or submitit
     engine: str = "processes"
-    # shards trained side by side (processes) or asked for (ray, submitit); null: every core here
+    # shards trained side by side (processes) or asked for (ray, submitit); null: every core here;
+    # 1: one process trains and writes everything
     workers: Optional[int] = None  # noqa: UP045
     # networks per shard; null: each population split evenly over the workers (at least 32 a shard
     # with processes, where a smaller population trains in one piece)

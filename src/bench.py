@@ -186,7 +186,7 @@ def harness_training(size: int, epochs: int) -> float:
 
 
 class PeakMemory:
-    """Samples the resident memory of a process and all its descendants, keeping the peak (bytes)."""
+    """Samples the memory of a process and all its descendants together, keeping the peak (bytes)."""
 
     def __init__(self, pid: int):
         self.pid, self.peak, self._done = pid, 0, threading.Event()
@@ -203,16 +203,24 @@ class PeakMemory:
                 pass
         return pids
 
+    @staticmethod
+    def _memory(pid: int) -> int:
+        """The process's proportional set size (a page shared by n processes counts 1/n in each: forked
+        shards share their parent's pages), or its resident size where the kernel does not tell it."""
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        try:
+            return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def _sample(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
         while not self._done.is_set():
-            total = 0
-            for pid in self._tree(self.pid):
-                try:
-                    total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
-                except (OSError, ValueError, IndexError):
-                    pass
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, sum(self._memory(pid) for pid in self._tree(self.pid)))
             time.sleep(0.05)
 
     def stop(self) -> int:

@@ -11,6 +11,7 @@ and being written; it arrives once they are all on disk.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -230,6 +231,8 @@ def save_params(run_dir: Path, initial: dict[str, np.ndarray], final: dict[str, 
     """``params.npz`` with ``<name>_initial`` and ``<name>_final`` for every layer's array."""
     arrays = {f"{name}_initial": value for name, value in initial.items()}
     arrays.update({f"{name}_final": value for name, value in final.items()})
+    archive = io.BytesIO()  # made in memory, written in one call: np.savez to a file writes piece by piece
+    np.savez(archive, **arrays)
     temporary = Path(run_dir) / f".{PARAMS_FILE}.tmp.npz"
-    np.savez(temporary, **arrays)
+    write_file(temporary, archive.getbuffer())
     os.replace(temporary, Path(run_dir) / PARAMS_FILE)

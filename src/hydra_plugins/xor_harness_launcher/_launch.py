@@ -10,6 +10,7 @@ import copy
 import logging
 import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -130,6 +131,26 @@ class JobHooks:
         self._call(job, "on_job_end", job_return=job_return)
 
 
+FILE_THREADS = 4  # at most: creating files is the kernel's work, which threads can share out over the cores
+
+
+def write_all_hydra_files(jobs: list[ComposedJob], output_subdir: str | None) -> None:
+    """Every job's run directory and ``.hydra/`` files, written by a few threads at once (thousands of
+    small files: most of the time goes into the kernel creating them, where threads run side by side)."""
+    threads = min(FILE_THREADS, os.cpu_count() or 1, max(1, len(jobs) // 64))
+
+    def write(job: ComposedJob) -> None:
+        write_hydra_files(job, output_subdir, job.hydra["job"]["name"])
+
+    if threads == 1:
+        for job in jobs:
+            write(job)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(write, jobs, chunksize=32):  # the first error stops the sweep, as one by one
+            pass
+
+
 def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[JobReturn]:
     """The batch as populations: composed, checked, written, handed to the task's population function."""
     from src.rundir.claim import claim_sweep_dir
@@ -162,9 +183,9 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
         check = check_function(task_function)
         if check is not None:
             check(members)  # may stop the sweep: nothing is written yet
+        write_all_hydra_files(jobs, config.hydra.output_subdir)
         by_environment = defaultdict(list)
         for i, job in enumerate(jobs):
-            write_hydra_files(job, config.hydra.output_subdir, job.hydra["job"]["name"])
             hooks.start(job)
             by_environment[tuple(sorted(job.template.env_set.items()))].append(i)
         for environment, indices in by_environment.items():

@@ -120,6 +120,7 @@ JOBS = [
     ["optimizer=adam", "lr=0.01"], ["optimizer=adam", "lr=0.02", "optimizer.beta1=0.5"],
     ["lr=0.5", "optimizer.lr=0.2"], ["init=xavier", "seed=9"], ["train.shuffle_seed=5", "seed=6"],
     ["tags=[x,y]", "notes=n"], ["+model.extra=1"], ["lr=abc"], ["lr=-1"], ["seed=-2"],
+    ["lr=0.5", "optimizer.lr=${epochs}"], ["seed=${epochs}"], ["lr=${epochs}"], ["hidden=${seed}", "seed=3"],
 ]  # fmt: skip
 
 
@@ -150,6 +151,7 @@ def test_a_jobs_typed_config_made_from_its_template_is_its_whole_conversion(tmp_
             continue
         assert typed.of(member) == whole, overrides
     assert told_as_variants >= 2 * (len(JOBS) - 2)  # all but the +key and lr=abc jobs
+    assert typed.bases and len(typed.bases) <= 4  # a composition converted once, not a job
 
 
 def test_a_jobs_config_yaml_is_the_whole_dump_of_its_config():

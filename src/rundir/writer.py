@@ -43,8 +43,15 @@ def utc_now() -> str:
 def write_json_atomically(path: Path, data: dict) -> None:
     """Replace ``path`` by ``data`` in one rename: readers see the old file or the new, never half."""
     temporary = path.with_name(f".{path.name}.tmp")
-    write_file(temporary, (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
+    write_file(temporary, json_text(data).encode())
     os.replace(temporary, path)
+
+
+def json_text(data: dict) -> str:
+    """``data`` as JSON, one top-level key a line (each value on its line as compact JSON): easy to
+    read and to diff, and written by the json module's C encoder, which ``indent=`` would not use."""
+    lines = [f"  {json.dumps(key)}: {json.dumps(value, allow_nan=False)}" for key, value in data.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def finite_or_none(value: float) -> float | None:

@@ -22,7 +22,19 @@ from hydra import version
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType, ValueType
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
+from omegaconf import (
+    AnyNode,
+    BooleanNode,
+    DictConfig,
+    FloatNode,
+    IntegerNode,
+    ListConfig,
+    OmegaConf,
+    StringNode,
+    ValueNode,
+    open_dict,
+    read_write,
+)
 from omegaconf._utils import OmegaConfDumper
 from omegaconf.errors import OmegaConfBaseException
 
@@ -68,6 +80,24 @@ REFERENCE = re.compile(r"\$\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
 PLAIN_INTEGER = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)=(0|-?[1-9][0-9]*)")  # Hydra reads an int
 REMEMBERED = 4096  # parsed overrides kept by a Composer
 FOLDS_PAST = 60  # characters: a longer value with spaces may be folded over lines, differently in place
+
+
+class _Section(Exception):
+    """A value of a job is a whole section: the job is not told as a ``Variant``."""
+
+
+def _nothing(value) -> bool:
+    return False
+
+
+# The values each kind of node holds as they are given (an int in a FloatNode becomes a float, ...).
+HOLDS_UNCONVERTED = {
+    AnyNode: lambda value: isinstance(value, int | float | str | bool) or value is None,
+    IntegerNode: lambda value: type(value) is int,
+    FloatNode: lambda value: type(value) is float,
+    StringNode: lambda value: type(value) is str,
+    BooleanNode: lambda value: type(value) is bool,
+}
 
 
 class Template:
@@ -119,6 +149,47 @@ class Template:
         if any(reference == c or c.startswith(f"{reference}.") or reference.startswith(f"{c}.") for c in changed):
             return True
         return reference in self.interpolated and self.depends_on(reference, changed, depth + 1)
+
+    def node(self, key: str):
+        """The job config's node at dotted ``key``."""
+        node = self.job
+        for part in key.split("."):
+            node = node._get_node(part)
+        return node
+
+    def changes(self, values: list[Override]) -> dict | None:
+        """With ``values`` set: the job's resolved value at every key they set and at every interpolation
+        that may depend on them, as ``OmegaConf.to_object`` would resolve it; ``None`` when a value
+        is a whole section or cannot be resolved (the job is then converted whole)."""
+        changed = [override.key_or_group for override in values]
+        found: dict = {}
+        try:
+            for key in changed:
+                found[key] = self._resolved(key, found)
+            for key in self.interpolated:
+                if self.depends_on(key, set(changed)):
+                    found[key] = self._resolved(key, found)
+        except (OmegaConfBaseException, _Section):
+            return None
+        return found
+
+    def _resolved(self, key: str, found: dict):
+        """The value at ``key``: a plain value as it is set; ``${other}`` as ``other``'s value already
+        found, when the node would hold it unconverted (an int in an int node, ...); else as
+        ``OmegaConf.select`` resolves it."""
+        node = self.node(key)
+        if isinstance(node, ValueNode):
+            raw = node._value()
+            if not (isinstance(raw, str) and "${" in raw):
+                return raw
+            reference = REFERENCE.fullmatch(raw)  # the job's own text: a job may set an interpolation
+            reference = reference[1] if reference else None
+            if reference in found and HOLDS_UNCONVERTED.get(type(node), _nothing)(found[reference]):
+                return found[reference]
+        value = OmegaConf.select(self.job, key, throw_on_missing=True)
+        if isinstance(value, DictConfig):
+            raise _Section(key)
+        return OmegaConf.to_container(value, resolve=True) if isinstance(value, ListConfig) else value
 
     def config_text(self, values: list[Override]) -> str | None:
         """The job's ``.hydra/config.yaml`` (its values already set): the template's text, dumped once
@@ -205,6 +276,7 @@ class ComposedJob:
     config_yaml: str
     hydra: dict
     error: OmegaConfBaseException | None
+    changes: dict | None = None  # Template.changes, found while the job's values were set
 
     def cfg(self) -> DictConfig:
         if self.error is not None:
@@ -219,25 +291,11 @@ class ComposedJob:
             return convert(self.template.job)
 
     def variant(self) -> Variant | None:
-        """This job as its template's config with some values changed: every value it sets and every
-        interpolation that may depend on them, resolved with its values set (as ``OmegaConf.to_object``
-        would resolve them);
-        ``None`` when a value cannot be told apart this way (a whole section, an error)."""
-        if self.error is not None:
+        """This job as its template's config with the values ``Template.changes`` found changed;
+        ``None`` when they could not be told apart that way, or the job's values do not fit."""
+        if self.error is not None or self.changes is None:
             return None
-        changed = [override.key_or_group for override in self.values]
-        keys = changed + [key for key in self.template.interpolated if self.template.depends_on(key, set(changed))]
-        changes = {}
-        try:
-            with self.template.values_set(self.values, whole=False):
-                for key in keys:
-                    value = OmegaConf.select(self.template.job, key, throw_on_missing=True)
-                    if isinstance(value, DictConfig):
-                        return None
-                    changes[key] = OmegaConf.to_container(value, resolve=True) if isinstance(value, ListConfig) else value
-        except OmegaConfBaseException:
-            return None
-        return Variant(self.template.job, changes)
+        return Variant(self.template.job, self.changes)
 
     def hydra_cfg(self) -> DictConfig:
         return OmegaConf.create({"hydra": self.hydra})
@@ -328,13 +386,14 @@ class Composer:
         dirname = get_overrides_dirname(
             overrides=parsed, kv_sep=names["kv_sep"], item_sep=names["item_sep"], exclude_keys=names["exclude_keys"]
         )
-        error, config_yaml = None, ""
+        error, config_yaml, changes = None, "", None
         try:
             with template.values_set(values, whole=template.subdir_reads_values):
                 config_yaml = template.config_text(values)
                 if config_yaml is None:
                     config_yaml = to_yaml(OmegaConf.to_container(template.job, resolve=False, enum_to_str=True))
                 subdir = template.subdir(num, overrides, dirname)
+                changes = template.changes(values)
         except OmegaConfBaseException as bad_value:  # a value of the wrong type, such as lr=abc
             error = bad_value
             subdir = template.subdir(num, overrides, dirname)
@@ -345,7 +404,7 @@ class Composer:
             "job": {**template.hydra["job"], "id": num, "num": num, "override_dirname": dirname},
             "runtime": {**template.hydra["runtime"], "output_dir": os.path.abspath(run_dir)},
         }
-        return ComposedJob(num, list(overrides), run_dir, template, values, config_yaml, hydra, error)
+        return ComposedJob(num, list(overrides), run_dir, template, values, config_yaml, hydra, error, changes)
 
 
 def write_hydra_files(job: ComposedJob, output_subdir: str | None, job_name: str) -> None:

@@ -6,6 +6,13 @@ change the composition (``optimizer=adam``, ``+key``, ``~key``, ``hydra.*``). Hy
 once per distinct set of the second kind (a ``Template``); each job's values are set in that
 composition, as Hydra sets them after composing, its texts read out, and the values set back.
 The texts are those Hydra writes: OmegaConf's YAML style, written by libyaml.
+
+At thousands of jobs, what a job costs beyond its values is kept flat: ``config.yaml`` and
+``hydra.yaml`` are the template's texts, dumped once, with the job's values filled in (or dumped
+whole when a value would not come out the same in place); ``seed=41`` is read without Hydra's
+parser, and other overrides are parsed once however many jobs repeat them; and the values a job
+changes, resolved, are handed to the task (``Variant``), which can then convert the template's
+config once instead of every job's.
 """
 
 import copy
@@ -204,10 +211,7 @@ class Template:
             self.config_skeletons[keys] = to_yaml(container)
         text = self.config_skeletons[keys]
         for i, key in enumerate(keys):
-            node = self.job
-            for part in key.split("."):
-                node = node._get_node(part)
-            value = node._value()
+            value = self.node(key)._value()
             if not isinstance(value, int | float | str | bool | None) or isinstance(value, str) and "${" in value:
                 return None
             rendered = to_yaml(value).removesuffix("\n")

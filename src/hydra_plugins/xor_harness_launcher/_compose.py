@@ -277,10 +277,28 @@ class ComposedJob:
     run_dir: Path
     template: Template
     values: list[Override]
-    config_yaml: str
-    hydra: dict
+    config_yaml: str | None  # None once written: a large sweep need not hold every job's text
+    dirname: str  # hydra.job.override_dirname
+    output_dir: str  # hydra.runtime.output_dir
     error: OmegaConfBaseException | None
     changes: dict | None = None  # Template.changes, found while the job's values were set
+
+    @property
+    def hydra(self) -> dict:
+        """The job's ``hydra`` node, as a plain container: the template's with the job's own fields
+        (made when asked for: at 100,000 jobs, holding one for each costs hundreds of MB)."""
+        template = self.template.hydra
+        return {
+            **template,
+            "overrides": {**template["overrides"], "task": list(self.overrides)},
+            "job": {**template["job"], "id": self.num, "num": self.num, "override_dirname": self.dirname},
+            "runtime": {**template["runtime"], "output_dir": self.output_dir},
+        }
+
+    @property
+    def name(self) -> str:
+        """``hydra.job.name``."""
+        return self.template.hydra["job"]["name"]
 
     def cfg(self) -> DictConfig:
         if self.error is not None:
@@ -306,8 +324,7 @@ class ComposedJob:
 
     def hydra_yaml(self) -> str:
         """``.hydra/hydra.yaml``: the template's text with this job's fields, or the whole dumped."""
-        job, runtime = self.hydra["job"], self.hydra["runtime"]
-        text = self.template.hydra_text(self.num, self.overrides, job["override_dirname"], runtime["output_dir"])
+        text = self.template.hydra_text(self.num, self.overrides, self.dirname, self.output_dir)
         return text if text is not None else to_yaml({"hydra": self.hydra})
 
     def working_dir(self, original_cwd: str) -> Path:
@@ -402,13 +419,8 @@ class Composer:
             error = bad_value
             subdir = template.subdir(num, overrides, dirname)
         run_dir = self.sweep_dir / subdir
-        hydra = {
-            **template.hydra,
-            "overrides": {**template.hydra["overrides"], "task": list(overrides)},
-            "job": {**template.hydra["job"], "id": num, "num": num, "override_dirname": dirname},
-            "runtime": {**template.hydra["runtime"], "output_dir": os.path.abspath(run_dir)},
-        }
-        return ComposedJob(num, list(overrides), run_dir, template, values, config_yaml, hydra, error, changes)
+        output_dir = os.path.abspath(run_dir)
+        return ComposedJob(num, list(overrides), run_dir, template, values, config_yaml, dirname, output_dir, error, changes)
 
 
 def write_hydra_files(job: ComposedJob, output_subdir: str | None, job_name: str) -> None:
@@ -420,6 +432,7 @@ def write_hydra_files(job: ComposedJob, output_subdir: str | None, job_name: str
     hydra_dir = job.run_dir / output_subdir
     hydra_dir.mkdir(parents=True, exist_ok=True)
     write_file(hydra_dir / "config.yaml", job.config_yaml.encode("utf-8"))
+    job.config_yaml = None  # written: not held for the rest of the sweep
     write_file(hydra_dir / "hydra.yaml", job.hydra_yaml().encode("utf-8"))
     write_file(hydra_dir / "overrides.yaml", to_yaml(job.overrides).encode("utf-8"))
 

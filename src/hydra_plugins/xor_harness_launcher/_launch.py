@@ -94,9 +94,9 @@ def full_config(job: ComposedJob) -> DictConfig:
     with template.values_set([] if job.error else job.values):
         full = copy.deepcopy(template.full)
     with read_write(full.hydra), open_dict(full.hydra):
-        full.hydra.job.update(id=job.num, num=job.num, override_dirname=job.hydra["job"]["override_dirname"])
+        full.hydra.job.update(id=job.num, num=job.num, override_dirname=job.dirname)
         full.hydra.overrides.task = list(job.overrides)
-        full.hydra.runtime.output_dir = job.hydra["runtime"]["output_dir"]
+        full.hydra.runtime.output_dir = job.output_dir
     return full
 
 
@@ -140,7 +140,7 @@ def write_all_hydra_files(jobs: list[ComposedJob], output_subdir: str | None) ->
     threads = min(FILE_THREADS, os.cpu_count() or 1, max(1, len(jobs) // 64))
 
     def write(job: ComposedJob) -> None:
-        write_hydra_files(job, output_subdir, job.hydra["job"]["name"])
+        write_hydra_files(job, output_subdir, job.name)
 
     if threads == 1:
         for job in jobs:
@@ -202,7 +202,7 @@ def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[Jo
     returns = []
     for job, member, outcome in zip(jobs, members, outcomes):
         job_return = PopulationJobReturn(
-            job, overrides=job.overrides, working_dir=str(member.working_dir), task_name=job.hydra["job"]["name"]
+            job, overrides=job.overrides, working_dir=str(member.working_dir), task_name=job.name
         )
         failed = isinstance(outcome, BaseException)
         job_return.status = JobStatus.FAILED if failed else JobStatus.COMPLETED

@@ -19,6 +19,11 @@ def _quit_quietly(signum, frame):
 if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, _quit_quietly)  # Ctrl-C while starting up: nothing begun, nothing to mark
 
+if __name__ == "__main__":
+    from .blas_threads import one_blas_thread
+
+    one_blas_thread()  # before NumPy's import: no BLAS thread pool spinning beside the training
+
 import itertools
 import logging
 from collections import defaultdict

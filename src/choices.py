@@ -29,11 +29,20 @@ GROUPS: dict[str, tuple[str, Registry]] = {  # group: (the key of its options th
 
 
 def options(group: str, conf_dir: Path = CONF_DIR) -> dict[str, str]:
-    """Each option of ``group`` (its YAML file's name) and the name of the component it chooses."""
-    from omegaconf import OmegaConf
+    """Each option of ``group`` (its YAML file's name) and the name of the component it chooses.
 
+    The files are read as plain YAML by libyaml (the key is a plain string; nothing is resolved), not
+    by ``OmegaConf.load``: Hydra evaluates the help page while composing every command's config, not only
+    ``--help`` (a merge over ``hydra.help.template`` resolves it), so reading them must cost little.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
     key, _ = GROUPS[group]
-    return {path.stem: OmegaConf.load(path).get(key) for path in sorted((conf_dir / group).glob("*.yaml"))}
+    return {
+        path.stem: (yaml.load(path.read_text(), Loader=loader) or {}).get(key)
+        for path in sorted((conf_dir / group).glob("*.yaml"))
+    }
 
 
 def _option_line(group: str) -> str:

@@ -20,9 +20,11 @@ if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_
     signal.signal(signal.SIGINT, _quit_quietly)  # Ctrl-C while starting up: nothing begun, nothing to mark
 
 if __name__ == "__main__":
+    from . import collector
     from .blas_threads import one_blas_thread
 
     one_blas_thread()  # before NumPy's import: no BLAS thread pool spinning beside the training
+    collector.pause()  # the imports below make no garbage: no collections until they are done
 
 import itertools
 import logging
@@ -68,6 +70,8 @@ def shipped(name: str) -> Path:
 register()
 register_experiments(shipped("experiments"))
 answer_the_mode_without_composing()  # Hydra's first composition, spared when nothing can set hydra.mode
+if __name__ == "__main__":
+    collector.freeze_and_resume()  # what the imports made lives as long as the process: never walked again
 
 
 def print_progress(config: Config):

@@ -230,8 +230,20 @@ def validate_choices(config: Config) -> None:
     _require_choice(config.objective.metric, "objective.metric", METRICS)
 
 
+def validate_groups(config: Config) -> None:
+    """Every group of keys (``model``, ``log``, ...) is still a group: OmegaConf lets an interpolation stand
+    for any node, so ``objective=${lr}`` reaches here as the number 0.1 where ``ObjectiveConfig`` belongs."""
+    defaults = Config()
+    for f in fields(config):
+        expected, given = type(getattr(defaults, f.name)), getattr(config, f.name)
+        if is_dataclass(expected) and not isinstance(given, expected):
+            keys = ", ".join(f"{f.name}.{key.name}" for key in fields(expected))
+            raise ConfigError(f.name, given, f"its keys set one at a time ({keys}), not a value for the whole group")
+
+
 def validate(config: Config) -> Config:
     """Check what the types cannot: choices, ranges and combinations. Raises ``ConfigError``."""
+    validate_groups(config)
     validate_choices(config)
     hidden_widths(config.model.hidden)
     for key in ("lr", "momentum", "rho", "beta1", "beta2", "eps"):

@@ -4,6 +4,10 @@ The files live at the top of the repository, beside ``conf/``, so Hydra does not
 on its own; they are read once and put in Hydra's ConfigStore as the ``experiment`` group,
 at the global package, where they can override groups (``override /optimizer: adam``),
 set any value, and declare their own sweep in ``hydra.sweeper.params``.
+
+Reading and storing them costs a command about 10 ms, so the entry point does it only when its
+command line may choose a study (``may_choose_one``); Hydra composes ``experiment: null`` of the
+defaults list the same with the group stored or not (the run's files are the same bytes).
 """
 
 from __future__ import annotations
@@ -24,3 +28,12 @@ def register_experiments(directory: Path = EXPERIMENTS_DIR) -> list[str]:
         store.store(group="experiment", name=path.stem, node=OmegaConf.load(path), package="_global_")
         names.append(path.stem)
     return names
+
+
+def may_choose_one(arguments: list[str]) -> bool:
+    """Could a command line with these ``arguments`` choose a study? Only by naming the group
+    (``experiment=seeds``, ``+experiment=...``, ``--shell-completion query=experiment=``), or by a
+    flag that changes what is composed or shown (``--config-name``, ``--info``, ...): any flag but ``-m``."""
+    names_the_group = any("experiment" in argument for argument in arguments)
+    other_flags = [argument for argument in arguments if argument.startswith("-") and argument not in ("-m", "--multirun")]
+    return names_the_group or bool(other_flags)

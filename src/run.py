@@ -43,7 +43,7 @@ from hydra_plugins.xor_harness_launcher.protocol import PopulationJob, trains_po
 from .config import Config, fingerprint, register
 from .config import value_of as value
 from .errors import ConfigError
-from .experiments import register_experiments
+from .experiments import may_choose_one, register_experiments
 from .hydra_mode import answer_the_mode_without_composing
 from .jobs import FAILED_RUNS, TypedConfigs, job_failed, objective, report_job, say, to_config
 from .population import RunResult, population_key, run_population
@@ -68,7 +68,8 @@ def shipped(name: str) -> Path:
 
 
 register()
-register_experiments(shipped("experiments"))
+if __name__ != "__main__" or may_choose_one(sys.argv[1:]):
+    register_experiments(shipped("experiments"))  # the group experiment=NAME, when it can be chosen
 answer_the_mode_without_composing()  # Hydra's first composition, spared when nothing can set hydra.mode
 if __name__ == "__main__":
     collector.freeze_and_resume()  # what the imports made lives as long as the process: never walked again

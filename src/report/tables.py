@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..rundir.layout import STATUSES
-from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions, read_run
+from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions, read_runs
 from ..train import METRICS
 
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
@@ -134,7 +134,7 @@ def load_sweeps(
         raise ReportInputError(f"Unknown metric {unknown[0]!r}. Allowed: {', '.join(METRICS)}.")
     host = socket.gethostname()
     keep = CurveKeeper(list(metrics), points, reach) if points or reach else None
-    records = [read_run(run_dir, tuple(metrics), host, keep) for run_dir in find_run_dirs(roots)]
+    records = read_runs(find_run_dirs(roots), tuple(metrics), host, keep)
     config = config_table(records)
     varying = varying_keys(config[config.notna().any(axis=1)])  # runs whose config could be read
     setting_keys = [key for key in varying if key not in SEED_KEYS]

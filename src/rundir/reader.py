@@ -41,7 +41,7 @@ from .layout import (
     SWEEP_FILE,
     Unreadable,
 )
-from .metrics_csv import columns_of, parse_last_row, parse_rows, whole_lines
+from .metrics_csv import BATCH_BYTES, columns_of, parse_last_row, parse_many, parse_rows, whole_lines
 
 try:  # libyaml parses a config about ten times faster than the pure-Python loader
     from yaml import CSafeLoader as YamlLoader
@@ -310,6 +310,8 @@ class RunRecord:
     curve: np.ndarray | None = None  # rows of (epoch, metric...) when curves were asked for
     last: dict | None = None  # the last row of metrics.csv, by column
     seen: dict = field(default_factory=dict)  # what a curve filter noted of the whole curve
+    config_problem: str | None = None  # why the config could not be read, when it could not
+    unparsed: bytes | None = None  # metrics.csv's whole lines, while its curve waits to be parsed
 
 
 NOT_STARTED = f"not started: no {SUMMARY_FILE} or {METRICS_FILE} (its sweep stopped, or has yet to reach it)"
@@ -330,13 +332,46 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str, keep: CurveFilt
     last row is read, enough to catch a truncated file). ``keep(record, curve)``, when given,
     says which of the curve's rows to keep (it may note what it saw in ``record.seen``).
     """
+    return read_runs([run_dir], metrics, host, keep)[0]
+
+
+def read_runs(
+    run_dirs: list[Path], metrics: tuple[str, ...], host: str, keep: CurveFilter | None = None
+) -> list[RunRecord]:
+    """``read_run`` of each of ``run_dirs``, with the same results; the curves of all of them are parsed
+    together (``metrics_csv.parse_many``), a few MB of text at a time, which costs a quarter of parsing
+    them one by one."""
+    records: list[RunRecord] = []
+    pending: list[RunRecord] = []  # read, their curves not yet parsed
+
+    def parse_pending() -> None:
+        curves = parse_many([record.unparsed for record in pending], ["epoch", *metrics])
+        for record, curve in zip(pending, curves):
+            record.unparsed = None
+            _with_curve(record, curve, keep)
+        pending.clear()
+
+    size = 0  # bytes of text pending
+    for run_dir in run_dirs:
+        records.append(_read_files(run_dir, metrics, host))
+        if records[-1].unparsed is not None:
+            pending.append(records[-1])
+            size += len(records[-1].unparsed)
+            if size >= BATCH_BYTES:
+                parse_pending()
+                size = 0
+    parse_pending()
+    return records
+
+
+def _read_files(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
+    """Everything of one run but its curve: a curve to parse is left in ``record.unparsed``."""
     record = RunRecord(run_dir)
-    config_problem = None
     try:
         record.config = read_config(run_dir)
     except Unreadable as error:
-        config_problem = str(error)
-    if config_problem is None and never_started(run_dir):
+        record.config_problem = str(error)
+    if record.config_problem is None and never_started(run_dir):
         record.status, record.problem = "unfinished", NOT_STARTED
         return record
     try:
@@ -344,21 +379,30 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str, keep: CurveFilt
         record.status = status_of(record.summary, host)
         if record.status == "failed":  # a job whose config could not even be composed reads as failed too
             record.problem = record.summary.get("error") or "failed"
-            read_metrics_of(record, metrics, keep)
+            read_metrics_of(record, metrics)
             return record
-        if config_problem is not None:
-            record.status, record.problem = "unreadable", config_problem
+        if record.config_problem is not None:
+            record.status, record.problem = "unreadable", record.config_problem
             return record
-        read_metrics_of(record, metrics, keep)
-    except Unreadable as error:
-        record.status, record.problem = "unreadable", config_problem or str(error)
-    except Exception as error:  # whatever else a damaged file can do, it must not stop the others
-        record.status, record.problem = "unreadable", f"cannot be read: {type(error).__name__}: {error}"
+        read_metrics_of(record, metrics)
+    except Exception as error:  # whatever a damaged file can do, it must not stop the others
+        _unreadable(record, error)
     return record
 
 
-def read_metrics_of(record: RunRecord, metrics: tuple[str, ...], keep: CurveFilter | None = None) -> None:
-    """Fill ``record.curve`` (when ``metrics`` are asked for) and ``record.last``; check they agree with the summary."""
+def _unreadable(record: RunRecord, error: Exception) -> None:
+    """The run cannot be read: ``Unreadable`` says why; anything else a damaged file raised is named."""
+    record.status, record.unparsed = "unreadable", None
+    if isinstance(error, Unreadable):
+        record.problem = record.config_problem or str(error)
+    else:
+        record.problem = f"cannot be read: {type(error).__name__}: {error}"
+
+
+def read_metrics_of(record: RunRecord, metrics: tuple[str, ...]) -> None:
+    """Read ``metrics.csv``: ``record.last`` now, and its whole lines into ``record.unparsed`` when
+    ``metrics`` are asked for (``_with_curve`` parses and checks them). Without ``metrics``, check now
+    that it agrees with the summary."""
     path = record.path / METRICS_FILE
     try:
         data = path.read_bytes()
@@ -373,9 +417,25 @@ def read_metrics_of(record: RunRecord, metrics: tuple[str, ...], keep: CurveFilt
         return  # created, but nothing written yet
     record.last = parse_last_row(data)
     if metrics:
-        record.curve = parse_rows(data, ["epoch", *metrics])
-        if keep is not None:
-            record.curve = keep(record, record.curve)
+        record.unparsed = data
+    else:
+        agrees_with_summary(record)
+
+
+def _with_curve(record: RunRecord, curve: np.ndarray | Exception, keep: CurveFilter | None) -> None:
+    """The run's parsed curve (or the reason it cannot be parsed), kept as ``keep`` says, then checked
+    against the summary: in the order ``read_run`` has always checked them."""
+    try:
+        if isinstance(curve, Exception):  # the parser's error for this file
+            raise curve
+        record.curve = curve if keep is None else keep(record, curve)
+        agrees_with_summary(record)  # a truncated run keeps the curve read, as read_run always did
+    except Exception as error:
+        _unreadable(record, error)
+
+
+def agrees_with_summary(record: RunRecord) -> None:
+    """A completed run's ``metrics.csv`` ends at the last epoch its summary says ran (else it was truncated)."""
     epochs_run = record.summary.get("epochs_run")
     last_epoch = None if record.last is None else int(record.last["epoch"])
     if record.status == "completed" and isinstance(epochs_run, int) and last_epoch != epochs_run - 1:

@@ -173,8 +173,10 @@ def config_table(records: list[RunRecord]) -> pd.DataFrame:
     config = pd.DataFrame([r.config for r in records])
     config.index.name = "run"
     for key in config.columns:
+        if config[key].dtype.kind != "f":
+            continue
         present = [r.config[key] for r in records if key in r.config]
-        if config[key].dtype.kind == "f" and all(type(v) is int for v in present):
+        if all(type(v) is int for v in present):
             config[key] = pd.Series([r.config.get(key) for r in records], index=config.index, dtype=object)
     return config
 

@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from ..errors import cannot_write
-    from .make import make_report
+    from . import make_report
     from .tables import ReportInputError, latest_sweep
 
     try:

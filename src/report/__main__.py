@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..train import METRICS
+from ..metrics import METRICS
 
 DESCRIPTION = """\
 Make the report of one or more sweeps (or single runs): one self-contained HTML page with

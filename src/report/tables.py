@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..metrics import METRICS
 from ..rundir.layout import STATUSES
 from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions, read_runs
-from ..train import METRICS
 
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
 

@@ -262,3 +262,19 @@ def test_many_curves_parsed_together_read_as_each_alone():
             else:
                 assert isinstance(got, np.ndarray) and got.shape == expected.shape
                 np.testing.assert_array_equal(got, expected)
+
+
+def test_files_are_read_whole_or_up_to_one_byte_past_their_limit(tmp_path):
+    from src.rundir.reader import read_at_most
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 5000)
+    assert len(read_at_most(path)) == 5000
+    assert len(read_at_most(path, 5000)) == 5000
+    assert len(read_at_most(path, 100)) == 101  # one byte more than allowed: too large
+    path.write_bytes(b"")
+    assert read_at_most(path) == b"" and read_at_most(path, 10) == b""
+    if Path("/proc/self/status").exists():  # a file that does not know its size is read to its end
+        assert read_at_most(Path("/proc/self/status")).endswith(b"\n")
+    with pytest.raises(IsADirectoryError):
+        read_at_most(tmp_path)

@@ -176,6 +176,9 @@ def read_at_most(path: Path, limit: int | None = None) -> bytes:
     fd = os.open(path, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
+        if size == 0:  # empty, or a file that does not know its size (in /proc): read until it ends
+            with open(fd, "rb", closefd=False) as file:
+                return file.read() if limit is None else file.read(limit + 1)
         wanted = size if limit is None else min(size, limit) + 1
         data = os.read(fd, wanted)
         while len(data) < min(size, wanted) and (more := os.read(fd, wanted - len(data))):  # a short read

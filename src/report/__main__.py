@@ -62,4 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    from . import process_ends_next
+
+    process_ends_next()  # only when run as a command: the report is made, the process exits
+    sys.exit(code)

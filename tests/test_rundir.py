@@ -230,3 +230,51 @@ def test_when_a_writer_lane_is_lost_the_summary_counts_what_is_on_disk(tmp_path,
         rows = np.loadtxt(run_dir / "metrics.csv", delimiter=",", skiprows=1)
         assert summary["status"] == "interrupted" and summary["metrics_rows"] == len(rows) == 300
         assert summary["epochs_run"] == 300 and summary["final"]["loss"] == rows[-1, 1]
+
+
+def test_many_curves_parsed_together_read_as_each_alone():
+    """``parse_many`` gives each file the table, or the error, that ``parse_rows`` gives it alone."""
+    from src.rundir.metrics_csv import SMALL_FILE, parse_many, parse_rows
+
+    header = b"epoch,loss,mae,mse,accuracy\n"
+    rows = b"".join(b"%d,%.17e,0.25,1e-01,5e-01\n" % (e, 1 / (e + 3)) for e in range(0, 200, 10))
+    long_rows = b"".join(b"%d,%.17e,0.25,1e-01,5e-01\n" % (e, 1 / (e + 3)) for e in range(SMALL_FILE // 40))
+    datas = [
+        header + rows,
+        header + rows.replace(b"0.25", b"0.5"),
+        header + rows + b"300,zz,1,1,1\n",  # not a number where it is converted
+        header + rows + b"300,1,1,1\n",  # a row short
+        header + rows + b"\n",  # a blank line
+        header + b"20,0.1,1,1,1\n10,0.2,1,1,1\n",  # epochs out of order
+        header + b"0,1e999,1,1,1\n",  # not finite
+        header,  # nothing written yet
+        b"epoch,loss\n" + b"0,0.5\n1,0.25\n",  # another header, without mae
+        b"epoch,loss\n" + b"0,0.5\n1,0.25,3\n",
+        header + long_rows,
+        b"a,b\n1,2\n",
+    ]
+    for wanted in (["epoch", "loss"], ["epoch", "mae", "accuracy"], ["epoch", "loss", "mae", "mse", "accuracy"]):
+        for data, got in zip(datas, parse_many(datas, wanted)):
+            try:
+                expected = parse_rows(data, wanted)
+            except Exception as error:  # Unreadable, mostly
+                assert type(got) is type(error) and str(got) == str(error)
+            else:
+                assert isinstance(got, np.ndarray) and got.shape == expected.shape
+                np.testing.assert_array_equal(got, expected)
+
+
+def test_files_are_read_whole_or_up_to_one_byte_past_their_limit(tmp_path):
+    from src.rundir.reader import read_at_most
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 5000)
+    assert len(read_at_most(path)) == 5000
+    assert len(read_at_most(path, 5000)) == 5000
+    assert len(read_at_most(path, 100)) == 101  # one byte more than allowed: too large
+    path.write_bytes(b"")
+    assert read_at_most(path) == b"" and read_at_most(path, 10) == b""
+    if Path("/proc/self/status").exists():  # a file that does not know its size is read to its end
+        assert read_at_most(Path("/proc/self/status")).endswith(b"\n")
+    with pytest.raises(IsADirectoryError):
+        read_at_most(tmp_path)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..train import METRICS
+from ..metrics import METRICS
 
 DESCRIPTION = """\
 Make the report of one or more sweeps (or single runs): one self-contained HTML page with
@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from ..errors import cannot_write
-    from .make import make_report
+    from . import make_report
     from .tables import ReportInputError, latest_sweep
 
     try:
@@ -62,4 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    from . import process_ends_next
+
+    process_ends_next()  # only when run as a command: the report is made, the process exits
+    sys.exit(code)

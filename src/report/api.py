@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..train import METRICS
+from ..metrics import METRICS
 from .measures import DEFAULT_TARGETS, run_measures
 from .tables import load_sweeps
 

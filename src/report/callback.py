@@ -49,7 +49,7 @@ class ReportCallback(Callback):
         """Write the report of ``sweep_dir`` and print its path; print why not if that fails."""
         from ..rundir import claim
         from ..rundir.reader import NothingToRead
-        from . import make_report
+        from . import make_report, process_ends_next
 
         if claim.refused:  # the sweep stopped before writing anything: the directory is not its own
             return
@@ -70,3 +70,4 @@ class ReportCallback(Callback):
             )
             return
         print(f"Report: {path}", flush=True)
+        process_ends_next()  # the report is the sweep's last act: what follows is the process's exit

@@ -43,6 +43,9 @@ PANEL_COLUMNS = 3
 OTHERS = "0.8"  # the grey of the other settings' medians in a panel
 DPI = 110
 CELL_FONT = 11  # points: heatmap cell numbers about 13 px on a page 1,250 px wide
+# Where a title sits, said outright: otherwise matplotlib measures every tick label of the axes to
+# find a height that clears them, though the ticks of these plots are never on top (same picture).
+TITLE_Y = 1.0
 
 
 def text(value) -> str:
@@ -167,7 +170,7 @@ def convergence_figure(bands: dict[str, Bands], metric_label: str, log_scale: bo
                     axes.plot(other_band.epochs[every], medians, color=OTHERS, linewidth=0.6)
             draw_setting(axes, band, "tab:blue", top, None, detail)  # one colour: the panel's title names the setting
             title = textwrap.fill(setting, 56) + ("" if one_seed else f"  (median of {len(band.runs)})")
-            axes.set_title(text(title), fontsize="small", pad=3)
+            axes.set_title(text(title), fontsize="small", pad=3, y=TITLE_Y)
     for axes in panels:
         if log_scale:
             axes.set_yscale("log")
@@ -242,7 +245,7 @@ def heatmap(axes, grid: np.ndarray, cells, rows: list, columns: list, keys: list
     axes.set_yticks(range(len(rows)), [text(r) for r in rows])
     axes.set_xlabel(text(keys[1]))
     axes.set_ylabel(text(keys[0]))
-    axes.set_title(text(title), fontsize="medium")
+    axes.set_title(text(title), fontsize="medium", y=TITLE_Y)
     return image
 
 
@@ -302,7 +305,7 @@ def epochs_to_target_figure(epochs: dict[str, np.ndarray], totals: dict[str, int
         )  # fmt: skip
     axes.set_xlabel(text(f"epochs to reach {what}"))
     axes.set_title(text(f"Epochs to reach {what}, per setting (runs that never reached it are only counted)"),
-                   fontsize="medium")  # fmt: skip
+                   fontsize="medium", y=TITLE_Y)  # fmt: skip
     axes.grid(True, axis="x", alpha=0.3)
     return figure
 
@@ -324,7 +327,7 @@ def decision_surfaces_figure(panels: list[dict]) -> Figure:
         inputs, targets = np.asarray(panel["inputs"]), np.asarray(panel["targets"])[:, 0]
         axes.scatter(inputs[:, 0], inputs[:, 1], c=targets, cmap="RdBu_r", norm=norm, s=70, edgecolors="black",
                      linewidths=1.5, zorder=3)  # fmt: skip
-        axes.set_title(text(panel["title"]), fontsize="small", pad=3)
+        axes.set_title(text(panel["title"]), fontsize="small", pad=3, y=TITLE_Y)
         axes.set_xticks(np.unique(inputs[:, 0])[:4])  # the training inputs (0 and 1 for XOR): few ticks, cheap
         axes.set_yticks(np.unique(inputs[:, 1])[:4])
         if k % columns == 0:
@@ -365,7 +368,7 @@ def trials_figure(trials: np.ndarray, values: np.ndarray, metric_label: str) -> 
         )
     axes.set_xlabel("trial (job number, in the order the search ran them)")
     axes.set_ylabel(text(metric_label))
-    axes.set_title("Search trials: the objective by trial")
+    axes.set_title("Search trials: the objective by trial", y=TITLE_Y)
     axes.grid(alpha=0.3)
     axes.legend(loc="upper right")
     return figure

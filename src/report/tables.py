@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..metrics import METRICS
 from ..rundir.layout import STATUSES
-from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions, read_run
-from ..train import METRICS
+from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions, read_runs
 
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
 
@@ -134,7 +134,7 @@ def load_sweeps(
         raise ReportInputError(f"Unknown metric {unknown[0]!r}. Allowed: {', '.join(METRICS)}.")
     host = socket.gethostname()
     keep = CurveKeeper(list(metrics), points, reach) if points or reach else None
-    records = [read_run(run_dir, tuple(metrics), host, keep) for run_dir in find_run_dirs(roots)]
+    records = read_runs(find_run_dirs(roots), tuple(metrics), host, keep)
     config = config_table(records)
     varying = varying_keys(config[config.notna().any(axis=1)])  # runs whose config could be read
     setting_keys = [key for key in varying if key not in SEED_KEYS]
@@ -173,8 +173,10 @@ def config_table(records: list[RunRecord]) -> pd.DataFrame:
     config = pd.DataFrame([r.config for r in records])
     config.index.name = "run"
     for key in config.columns:
+        if config[key].dtype.kind != "f":
+            continue
         present = [r.config[key] for r in records if key in r.config]
-        if config[key].dtype.kind == "f" and all(type(v) is int for v in present):
+        if all(type(v) is int for v in present):
             config[key] = pd.Series([r.config.get(key) for r in records], index=config.index, dtype=object)
     return config
 

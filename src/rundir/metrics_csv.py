@@ -350,3 +350,101 @@ def parse_last_row(data: bytes) -> dict[str, float] | None:
     if values.shape[1] != len(columns):
         raise Unreadable(f"{METRICS_FILE} has a last row of {values.shape[1]} values, not {len(columns)}")
     return dict(zip(columns, _checked(values)[0].tolist()))
+
+
+# Many files at once. A report reads thousands of curves. A small file parsed alone costs a call of
+# NumPy's parser (about 0.4 ms for 200 rows of 5 values), while pandas' C parser reads a few MB of
+# joined rows in one call, faster per row: 1,000 such files in 0.12 s instead of 0.5 s. Only small
+# files are joined (a long one is a single call of pandas already), and only when their text is
+# plainly rows of numbers (``plain_rows``); any other file is read alone by ``parse_rows``, whose
+# messages say what is wrong with it.
+
+NUMBER_BYTES = b"0123456789.eE+-"  # every byte a number of metrics.csv can hold (``6.8e-01``, ``5e-01``, ``10``)
+BATCH_BYTES = 8 << 20  # rows joined for one call of the parser: a few MB, so memory stays small
+
+
+def plain_rows(body: bytes, width: int, rows: int) -> bool:
+    """Are the ``rows`` lines of ``body`` nothing but ``width`` fields made of number bytes each?
+
+    Deleting the number bytes must leave exactly ``width - 1`` commas and a newline per line: that
+    one pass (about 10 us for 200 rows) rules out any other byte (letters, spaces, ``nan``), rows of
+    another length and blank lines. It does not prove that each field is a number (``1.2.3``, or
+    an empty field): the parser judges that, in the columns it converts.
+    """
+    return body.translate(None, NUMBER_BYTES) == (b"," * (width - 1) + b"\n") * rows
+
+
+def parse_many(datas: list[bytes], wanted: list[str]) -> list[np.ndarray | Exception]:
+    """``parse_rows(data, wanted)`` for each of ``datas`` (each the whole lines of one ``metrics.csv``):
+    the table of each file, or the error that ``parse_rows`` raises for it (``Unreadable``, mostly).
+
+    The small files with the same header whose rows are plain (``plain_rows``) are joined, a batch of
+    ``BATCH_BYTES`` at a time, parsed in one call, checked (finite values, epochs in order) and cut
+    back into one table per file; pandas' parser gives the same floats as NumPy's (both round
+    correctly). Only the columns of ``wanted`` are converted. Every other file, and every file of a
+    batch that fails, goes through ``parse_rows`` alone.
+    """
+    results: list = [None] * len(datas)
+    groups: dict[bytes, list[tuple[int, int]]] = {}  # header line -> (file, its rows) to join
+    for i, data in enumerate(datas):
+        end_of_header = data.find(b"\n") + 1
+        try:
+            width = len(columns_of(data))
+        except Unreadable as error:
+            results[i] = error
+            continue
+        if len(data) - end_of_header > SMALL_FILE:
+            continue  # a long file is parsed by pandas alone, in one call already
+        rows = data.count(b"\n") - 1
+        if rows and plain_rows(data[end_of_header:], width, rows):
+            groups.setdefault(data[:end_of_header], []).append((i, rows))
+    for header, members in groups.items():
+        batch, size = [], 0
+        for i, rows in members:
+            batch.append((i, rows))
+            size += len(datas[i])
+            if size >= BATCH_BYTES or i == members[-1][0]:
+                _parse_batch(header, batch, datas, wanted, results)
+                batch, size = [], 0
+    for i, data in enumerate(datas):  # the files not joined, or whose batch failed: one by one
+        if results[i] is None:
+            try:
+                results[i] = parse_rows(data, wanted)
+            except Exception as error:  # Unreadable, or whatever else a damaged file makes a parser raise
+                results[i] = error
+    return results
+
+
+def _parse_batch(header: bytes, batch: list[tuple[int, int]], datas: list[bytes], wanted: list[str], results) -> None:
+    """Parse the files ``batch`` ``(i, rows)`` of ``datas`` (same ``header``, plain rows) in one call; fill ``results``
+    for those whose rows are all finite with epochs in order (the others are left for ``parse_rows``)."""
+    import io
+
+    import pandas as pd  # only readers of many curves need it
+
+    columns = columns_of(header)
+    present = [name for name in wanted if name in columns]
+    if not present:
+        return  # nothing to convert: parse_rows says what that means
+    converted = sorted(columns.index(name) for name in present)
+    text = header + b"".join(memoryview(datas[i])[len(header) :] for i, _ in batch)
+    try:
+        table = pd.read_csv(io.BytesIO(text), engine="c", dtype="float64", usecols=converted).to_numpy()
+    except (ValueError, pd.errors.ParserError):
+        return  # a field that is not a number: each file alone says which
+    del text
+    table = table[:, [converted.index(columns.index(name)) for name in present]]  # the order of ``wanted``
+    lengths = np.array([rows for _, rows in batch])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    good = np.isfinite(table).all(axis=1)  # as ``_checked``: finite values, first column rising within a file
+    first_of_file = np.zeros(len(table), dtype=bool)
+    first_of_file[starts] = True
+    good[1:] &= (np.diff(table[:, 0]) > 0) | first_of_file[1:]
+    whole = np.logical_and.reduceat(good, starts)  # per file (each has one row at least)
+    for (i, _), start, length, ok in zip(batch, starts, lengths, whole):
+        if not ok:
+            continue  # left for parse_rows, which says what is wrong
+        rows = table[start : start + length]
+        results[i] = np.column_stack(  # a table of its own, so the batch's is freed once cut
+            [rows[:, present.index(name)] if name in present else np.full(length, np.nan) for name in wanted]
+        )

@@ -41,7 +41,7 @@ from .layout import (
     SWEEP_FILE,
     Unreadable,
 )
-from .metrics_csv import columns_of, parse_last_row, parse_rows, whole_lines
+from .metrics_csv import BATCH_BYTES, columns_of, parse_last_row, parse_many, parse_rows, whole_lines
 
 try:  # libyaml parses a config about ten times faster than the pure-Python loader
     from yaml import CSafeLoader as YamlLoader
@@ -69,11 +69,22 @@ def natural_key(path: Path) -> list:
 
 
 def runs_below(root: Path):
-    """The run directories at any depth below ``root``, as found (a run holds no runs)."""
-    for directory, subdirs, _ in os.walk(root):
-        if is_run_dir(Path(directory)):
-            subdirs.clear()
-            yield Path(directory)
+    """The run directories at any depth below ``root``, in no particular order (a run holds no runs).
+
+    A run directory is recognised without listing it (a study has thousands; ``os.walk`` would list
+    each); directories that cannot be listed and symbolic links are passed over, as ``os.walk`` does.
+    """
+    pending = [Path(root)]
+    while pending:
+        directory = pending.pop()
+        if is_run_dir(directory):
+            yield directory
+            continue
+        try:
+            with os.scandir(directory) as entries:
+                pending += [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
 
 
 def find_run_dirs(roots: list[Path]) -> list[Path]:
@@ -154,12 +165,34 @@ def has_alias(text: bytes) -> bool:
     return any(isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) for event in yaml.parse(text))
 
 
+def read_at_most(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a file, at most ``limit + 1`` of them (one more than allowed says it is too large);
+    without a limit, the whole file as long as it was when opened.
+
+    The read is sized by the file's length, in four system calls: ``file.read(limit + 1)`` allocates
+    a buffer of ``limit`` bytes first (for 1 MB, 50 us, five times the read of a config of a few KB),
+    and ``Path.read_bytes`` makes seven calls, each of which costs on this machine's file system.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:  # empty, or a file that does not know its size (in /proc): read until it ends
+            with open(fd, "rb", closefd=False) as file:
+                return file.read() if limit is None else file.read(limit + 1)
+        wanted = size if limit is None else min(size, limit) + 1
+        data = os.read(fd, wanted)
+        while len(data) < min(size, wanted) and (more := os.read(fd, wanted - len(data))):  # a short read
+            data += more
+        return data
+    finally:
+        os.close(fd)
+
+
 def yaml_mapping(run_dir: Path, name: Path, limit: int) -> dict:
     """The mapping in a YAML file of the run, read as plain data."""
     path = run_dir / name
     try:
-        with open(path, "rb") as file:
-            text = file.read(limit + 1)
+        text = read_at_most(path, limit)
     except FileNotFoundError:
         raise Unreadable(f"{name} is missing") from None
     except OSError as error:
@@ -215,8 +248,7 @@ def _of_kind(value, kinds) -> bool:
 def read_summary(run_dir: Path) -> dict:
     """``summary.json`` checked against the schema (``layout.SUMMARY_FIELDS``)."""
     try:
-        with open(run_dir / SUMMARY_FILE, "rb") as file:
-            data = file.read(SUMMARY_LIMIT + 1)
+        data = read_at_most(run_dir / SUMMARY_FILE, SUMMARY_LIMIT)
         if len(data) > SUMMARY_LIMIT:
             raise Unreadable(f"{SUMMARY_FILE} is larger than {SUMMARY_LIMIT >> 20} MB")
         summary = json.loads(data)
@@ -310,6 +342,8 @@ class RunRecord:
     curve: np.ndarray | None = None  # rows of (epoch, metric...) when curves were asked for
     last: dict | None = None  # the last row of metrics.csv, by column
     seen: dict = field(default_factory=dict)  # what a curve filter noted of the whole curve
+    config_problem: str | None = None  # why the config could not be read, when it could not
+    unparsed: bytes | None = None  # metrics.csv's whole lines, while its curve waits to be parsed
 
 
 NOT_STARTED = f"not started: no {SUMMARY_FILE} or {METRICS_FILE} (its sweep stopped, or has yet to reach it)"
@@ -330,13 +364,46 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str, keep: CurveFilt
     last row is read, enough to catch a truncated file). ``keep(record, curve)``, when given,
     says which of the curve's rows to keep (it may note what it saw in ``record.seen``).
     """
+    return read_runs([run_dir], metrics, host, keep)[0]
+
+
+def read_runs(
+    run_dirs: list[Path], metrics: tuple[str, ...], host: str, keep: CurveFilter | None = None
+) -> list[RunRecord]:
+    """``read_run`` of each of ``run_dirs``, with the same results; the curves of all of them are parsed
+    together (``metrics_csv.parse_many``), a few MB of text at a time, which costs a quarter of parsing
+    them one by one."""
+    records: list[RunRecord] = []
+    pending: list[RunRecord] = []  # read, their curves not yet parsed
+
+    def parse_pending() -> None:
+        curves = parse_many([record.unparsed for record in pending], ["epoch", *metrics])
+        for record, curve in zip(pending, curves):
+            record.unparsed = None
+            _with_curve(record, curve, keep)
+        pending.clear()
+
+    size = 0  # bytes of text pending
+    for run_dir in run_dirs:
+        records.append(_read_files(run_dir, metrics, host))
+        if records[-1].unparsed is not None:
+            pending.append(records[-1])
+            size += len(records[-1].unparsed)
+            if size >= BATCH_BYTES:
+                parse_pending()
+                size = 0
+    parse_pending()
+    return records
+
+
+def _read_files(run_dir: Path, metrics: tuple[str, ...], host: str) -> RunRecord:
+    """Everything of one run but its curve: a curve to parse is left in ``record.unparsed``."""
     record = RunRecord(run_dir)
-    config_problem = None
     try:
         record.config = read_config(run_dir)
     except Unreadable as error:
-        config_problem = str(error)
-    if config_problem is None and never_started(run_dir):
+        record.config_problem = str(error)
+    if record.config_problem is None and never_started(run_dir):
         record.status, record.problem = "unfinished", NOT_STARTED
         return record
     try:
@@ -344,24 +411,33 @@ def read_run(run_dir: Path, metrics: tuple[str, ...], host: str, keep: CurveFilt
         record.status = status_of(record.summary, host)
         if record.status == "failed":  # a job whose config could not even be composed reads as failed too
             record.problem = record.summary.get("error") or "failed"
-            read_metrics_of(record, metrics, keep)
+            read_metrics_of(record, metrics)
             return record
-        if config_problem is not None:
-            record.status, record.problem = "unreadable", config_problem
+        if record.config_problem is not None:
+            record.status, record.problem = "unreadable", record.config_problem
             return record
-        read_metrics_of(record, metrics, keep)
-    except Unreadable as error:
-        record.status, record.problem = "unreadable", config_problem or str(error)
-    except Exception as error:  # whatever else a damaged file can do, it must not stop the others
-        record.status, record.problem = "unreadable", f"cannot be read: {type(error).__name__}: {error}"
+        read_metrics_of(record, metrics)
+    except Exception as error:  # whatever a damaged file can do, it must not stop the others
+        _unreadable(record, error)
     return record
 
 
-def read_metrics_of(record: RunRecord, metrics: tuple[str, ...], keep: CurveFilter | None = None) -> None:
-    """Fill ``record.curve`` (when ``metrics`` are asked for) and ``record.last``; check they agree with the summary."""
+def _unreadable(record: RunRecord, error: Exception) -> None:
+    """The run cannot be read: ``Unreadable`` says why; anything else a damaged file raised is named."""
+    record.status, record.unparsed = "unreadable", None
+    if isinstance(error, Unreadable):
+        record.problem = record.config_problem or str(error)
+    else:
+        record.problem = f"cannot be read: {type(error).__name__}: {error}"
+
+
+def read_metrics_of(record: RunRecord, metrics: tuple[str, ...]) -> None:
+    """Read ``metrics.csv``: ``record.last`` now, and its whole lines into ``record.unparsed`` when
+    ``metrics`` are asked for (``_with_curve`` parses and checks them). Without ``metrics``, check now
+    that it agrees with the summary."""
     path = record.path / METRICS_FILE
     try:
-        data = path.read_bytes()
+        data = read_at_most(path)
     except FileNotFoundError:
         if record.status in ("completed", "diverged"):
             raise Unreadable(f"{METRICS_FILE} is missing") from None
@@ -373,9 +449,25 @@ def read_metrics_of(record: RunRecord, metrics: tuple[str, ...], keep: CurveFilt
         return  # created, but nothing written yet
     record.last = parse_last_row(data)
     if metrics:
-        record.curve = parse_rows(data, ["epoch", *metrics])
-        if keep is not None:
-            record.curve = keep(record, record.curve)
+        record.unparsed = data
+    else:
+        agrees_with_summary(record)
+
+
+def _with_curve(record: RunRecord, curve: np.ndarray | Exception, keep: CurveFilter | None) -> None:
+    """The run's parsed curve (or the reason it cannot be parsed), kept as ``keep`` says, then checked
+    against the summary: in the order ``read_run`` has always checked them."""
+    try:
+        if isinstance(curve, Exception):  # the parser's error for this file
+            raise curve
+        record.curve = curve if keep is None else keep(record, curve)
+        agrees_with_summary(record)  # a truncated run keeps the curve read, as read_run always did
+    except Exception as error:
+        _unreadable(record, error)
+
+
+def agrees_with_summary(record: RunRecord) -> None:
+    """A completed run's ``metrics.csv`` ends at the last epoch its summary says ran (else it was truncated)."""
     epochs_run = record.summary.get("epochs_run")
     last_epoch = None if record.last is None else int(record.last["epoch"])
     if record.status == "completed" and isinstance(epochs_run, int) and last_epoch != epochs_run - 1:

@@ -17,6 +17,7 @@ import numpy as np
 from . import data as datasets
 from .config import Config, fingerprint, hidden_widths
 from .config import value_of as value
+from .interruption import stop_if_signalled
 from .metrics import HIGHER_IS_BETTER
 from .nn.losses import Loss
 from .nn.network import Architecture, init_params, network
@@ -174,18 +175,20 @@ def train_population(
         else (value(c.objective.metric), c.objective.target, value(c.objective.metric) in HIGHER_IS_BETTER)
         for c in configs
     ]
-    with signals_held():  # every run marked running, or none: a signal waits until they all are
-        directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
     if writer_lanes is None:
         writer_lanes = WRITER_LANES if len(configs) >= LANES_FROM_POPULATION else 0
-    rows = RowWriter(directories.paths, lanes=writer_lanes)
+    directories = rows = None
     try:
+        with signals_held():  # every run marked running, or none: a signal waits until they all are
+            directories = RunDirectories(run_dirs, summaries, METRICS, first.log.every, epochs - 1, targets)
+        rows = RowWriter(directories.paths, lanes=writer_lanes)  # a signal held above may arrive here
         last_outputs = None
         for chunk in train(arch, params, optimizer, loss, data, epochs, first.log.chunk_epochs, batches):
             rows.write(*directories.rows_of_chunk(chunk.epochs, chunk.metrics))
             last_outputs = chunk.outputs[-1].copy()
             if on_chunk is not None:
                 on_chunk(chunk.epochs, chunk.metrics)
+            stop_if_signalled()
         rows.close()
         wall_time = (time.perf_counter() - started) / len(configs)
         results = []
@@ -206,10 +209,13 @@ def train_population(
                 )
                 results.append(RunResult(run_dir, summary))
     except BaseException as error:  # keep the rows on disk, record every unfinished run's end, re-raise
+        if directories is None:  # stopped before any run was marked running: nothing to record
+            raise
         with signals_held():
             counted = True
             try:
-                rows.close()
+                if rows is not None:
+                    rows.close()
             except BaseException:  # a writer lane was lost too: what it wrote is read from disk
                 counted = False
             for p, run_dir in enumerate(directories.run_dirs):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import ConfigError
+from .interruption import stop_if_signalled
 from .population import RunResult, run_population
 
 
@@ -94,6 +95,7 @@ class Processes:
                     process, receiver = running.pop(index)
                     outcomes[index] = _outcome(message, process)
                     done[index] = max(done[index], _planned(shards[index]))
+                stop_if_signalled()
         except BaseException:  # Ctrl-C or SIGTERM here: the shards stop too, and say how they stopped
             for process, _ in running.values():
                 if process.is_alive():

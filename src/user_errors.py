@@ -25,6 +25,7 @@ from hydra.errors import HydraException, MissingConfigException, OverrideParseEx
 from omegaconf.errors import OmegaConfBaseException
 
 from .errors import ConfigError, silence_stdout
+from .interruption import install, stop_if_signalled
 
 EXIT_USER_ERROR = 2
 
@@ -145,10 +146,6 @@ def describe(error: BaseException) -> str | None:
     return None
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
-
-
 def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
     """End an interrupted entry point in one line, with the shell's code for the signal (130 or 143)."""
     name = str(interruption).removeprefix("signal ") or "SIGINT"
@@ -199,15 +196,14 @@ def stop_for(error: Exception) -> None:
 
 def cli(entry_point: Callable[[], object]) -> None:
     """Run a Hydra entry point; a user's error ends in one paragraph on stderr and exit code 2."""
-    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends a run like Ctrl-C: marked interrupted
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # Ctrl-C, from here on: runs marked interrupted
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    install()  # Ctrl-C and SIGTERM, from here on: the runs in progress are marked interrupted
     global _SHOW_TRACEBACKS
     wants_traceback = _SHOW_TRACEBACKS = os.environ.get("HYDRA_FULL_ERROR") == "1"
     logging.raiseExceptions = wants_traceback  # a log line to a closed pipe (``| head``) is dropped, not told
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us whole, to be told in one paragraph
     try:
         entry_point()
+        stop_if_signalled()  # a signal dropped where it arrived still ends the command as interrupted
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
         silence_stdout()  # no second error at exit
     except Exception as error:

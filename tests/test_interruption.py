@@ -280,3 +280,25 @@ def test_a_signal_at_any_moment_leaves_summaries_that_agree_with_their_metrics(t
     assert "running" not in statuses_on_disk(sweep_dir).values()
     assert_every_metrics_file_parses(sweep_dir)
     assert_summaries_agree_with_metrics(sweep_dir)
+
+
+def test_a_signal_that_arrives_inside_a_weakref_callback_is_not_lost():
+    """Python drops an exception raised in a weak reference's callback; the signal still stops the
+    process at the next check, and Python's "Exception ignored" traceback is not printed."""
+    code = (
+        "import os, signal, weakref\n"
+        "from src import interruption\n"
+        "interruption.install()\n"
+        "class Thing: pass\n"
+        "thing = Thing()\n"
+        "keep = weakref.ref(thing, lambda ref: (os.kill(os.getpid(), signal.SIGTERM), sum(range(100))))\n"
+        "del thing\n"
+        "print('went on', flush=True)\n"
+        "try:\n"
+        "    interruption.stop_if_signalled()\n"
+        "except KeyboardInterrupt as stopped:\n"
+        "    print('stopped:', stopped)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.splitlines() == ["went on", "stopped: signal SIGTERM"], done
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr

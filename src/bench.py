@@ -238,11 +238,14 @@ class Spent:
     peak: int = 0
 
 
-def spent_by(argv: list[str], measure_memory: bool = False) -> Spent:
+def spent_by(argv: list[str], measure_memory: bool = False, env: dict | None = None) -> Spent:
     """Run ``argv`` from the repository to its exit; what it cost. Only one command runs at a time, so the
     CPU time of this process's children before and after is the command's (and its own children's)."""
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    environment = {**os.environ, **(env or {})}
+    process = subprocess.Popen(
+        argv, cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     memory = PeakMemory(process.pid) if measure_memory and Path("/proc").is_dir() else None
     _, stderr = process.communicate()
     wall = time.perf_counter() - started
@@ -276,15 +279,17 @@ def textbook_script(epochs: int) -> str:
     )
 
 
-def single_run_against_textbook(epochs: int, pairs: int, scratch: Path) -> tuple[Spent, Spent]:
-    """Medians over ``pairs`` paired runs: the textbook script as a process, then ``python -m src.run``."""
-    textbook, single = [], []
+def single_run_against_textbook(epochs: int, pairs: int, scratch: Path) -> tuple[Spent, Spent, Spent]:
+    """Medians over ``pairs`` paired runs: the textbook script as a process, the same with one BLAS
+    thread (as the harness runs: OpenBLAS's idle threads spin, and count as CPU), ``python -m src.run``."""
+    textbook, one_thread, single = [], [], []
     for pair in range(pairs):
         textbook.append(spent_by([sys.executable, "-c", textbook_script(epochs)]))
+        one_thread.append(spent_by([sys.executable, "-c", textbook_script(epochs)], env={"OPENBLAS_NUM_THREADS": "1"}))
         run_dir = scratch / f"single-{pair}"
         single.append(spent_by([sys.executable, "-m", "src.run", f"epochs={epochs}", f"hydra.run.dir={run_dir}"]))
         shutil.rmtree(run_dir, ignore_errors=True)
-    return median_spent(textbook), median_spent(single)
+    return median_spent(textbook), median_spent(one_thread), median_spent(single)
 
 
 def median_spent(runs: list[Spent]) -> Spent:
@@ -370,18 +375,30 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(dir=scratch) as work:
         work = Path(work)
-        textbook, single = single_run_against_textbook(epochs, pairs, work)
+        textbook, one_thread, single = single_run_against_textbook(epochs, pairs, work)
         what = f"median of {pairs} paired runs"
         row(f"the article's textbook script, as a process ({what})", cost(textbook), "1x")
         row(
+            "the same script with one BLAS thread (`OPENBLAS_NUM_THREADS=1`, as the harness runs)",
+            cost(one_thread),
+            f"{one_thread.cpu / textbook.cpu:.2f}x the textbook's CPU",
+        )
+        row(
             f"`python -m src.run`, the same network, as a process ({what})",
             cost(single),
-            f"{single.cpu / textbook.cpu:.1f}x the textbook's CPU, {single.wall / textbook.wall:.1f}x its wall",
+            f"{single.cpu / textbook.cpu:.1f}x the textbook's CPU ({single.cpu / one_thread.cpu:.1f}x with one BLAS "
+            f"thread), {single.wall / textbook.wall:.1f}x its wall",
         )
         grid = ["-m", "lr=0.1,0.5,1.0", "hidden=2,4,8", f"epochs={epochs}"]
-        batched = command(grid, work / "grid_batched", report=True)
+        rounds = [command(grid, work / f"grid_batched_{i}", report=True) for i in range(3)]
+        batched = sorted(rounds, key=lambda spent: spent.cpu)[1]  # the median of three, by CPU
         basic = command([*grid, "hydra/launcher=basic"], work / "grid_basic", report=True)
-        row("`python -m src.run -m lr=0.1,0.5,1.0 hidden=2,4,8`, with its report (batched launcher)", cost(batched))
+        row(
+            "`python -m src.run -m lr=0.1,0.5,1.0 hidden=2,4,8`, with its report (batched launcher, median of 3)",
+            cost(batched),
+            f"{batched.cpu / (9 * textbook.cpu):.2f}x the CPU of nine textbook scripts "
+            f"({batched.cpu / (9 * one_thread.cpu):.2f}x with one BLAS thread)",
+        )
         row(
             "the same sweep and report, `hydra/launcher=basic`",
             cost(basic),

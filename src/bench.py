@@ -240,9 +240,12 @@ class Spent:
 
 def spent_by(argv: list[str], measure_memory: bool = False, env: dict | None = None) -> Spent:
     """Run ``argv`` from the repository to its exit; what it cost. Only one command runs at a time, so the
-    CPU time of this process's children before and after is the command's (and its own children's)."""
+    CPU time of this process's children before and after is the command's (and its own children's).
+    It starts once the files earlier commands wrote are on disk (a 1,000-seed study leaves 800 MB
+    that the kernel would otherwise write back during the next command, adding seconds to it)."""
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     environment = {**os.environ, **(env or {})}
+    os.sync()  # the earlier commands' files on disk first: a command pays for its own writes, not theirs
     process = subprocess.Popen(
         argv, cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

@@ -393,8 +393,8 @@ def main(argv: list[str] | None = None) -> None:
             f"thread), {single.wall / textbook.wall:.1f}x its wall",
         )
         grid = ["-m", "lr=0.1,0.5,1.0", "hidden=2,4,8", f"epochs={epochs}"]
-        rounds = [command(grid, work / f"grid_batched_{i}", report=True) for i in range(3)]
-        batched = sorted(rounds, key=lambda spent: spent.cpu)[1]  # the median of three, by CPU
+        sweeps = [command(grid, work / f"grid_batched_{i}", report=True) for i in range(3)]
+        batched = sorted(sweeps, key=lambda spent: spent.cpu)[1]  # the median of three, by CPU
         basic = command([*grid, "hydra/launcher=basic"], work / "grid_basic", report=True)
         row(
             "`python -m src.run -m lr=0.1,0.5,1.0 hidden=2,4,8`, with its report (batched launcher, median of 3)",

@@ -30,10 +30,22 @@ def register_experiments(directory: Path = EXPERIMENTS_DIR) -> list[str]:
     return names
 
 
-def may_choose_one(arguments: list[str]) -> bool:
+def may_choose_one(arguments: list[str], config_file: Path | None = None) -> bool:
     """Could a command line with these ``arguments`` choose a study? Only by naming the group
-    (``experiment=seeds``, ``+experiment=...``, ``--shell-completion query=experiment=``), or by a
-    flag that changes what is composed or shown (``--config-name``, ``--info``, ...): any flag but ``-m``."""
+    (``experiment=seeds``, ``+experiment=...``, ``--shell-completion query=experiment=``), by a
+    flag that changes what is composed or shown (``--config-name``, ``--info``, ...): any flag but
+    ``-m``; or when the primary ``config_file`` names the group anywhere but ``experiment: null``
+    (a user's edit choosing a study by default, or sweeping over studies)."""
     names_the_group = any("experiment" in argument for argument in arguments)
     other_flags = [argument for argument in arguments if argument.startswith("-") and argument not in ("-m", "--multirun")]
-    return names_the_group or bool(other_flags)
+    return names_the_group or bool(other_flags) or (config_file is not None and config_names_one(config_file))
+
+
+def config_names_one(config_file: Path) -> bool:
+    """Does the YAML file mention the ``experiment`` group other than as ``experiment: null`` (comments aside)?"""
+    try:
+        lines = config_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return True  # cannot tell: register them
+    code = [line.split("#", 1)[0] for line in lines]
+    return any("experiment" in line and "experiment: null" not in line for line in code)

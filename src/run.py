@@ -68,7 +68,7 @@ def shipped(name: str) -> Path:
 
 
 register()
-if __name__ != "__main__" or may_choose_one(sys.argv[1:]):
+if __name__ != "__main__" or may_choose_one(sys.argv[1:], shipped("conf") / "config.yaml"):
     register_experiments(shipped("experiments"))  # the group experiment=NAME, when it can be chosen
 answer_the_mode_without_composing()  # Hydra's first composition, spared when nothing can set hydra.mode
 if __name__ == "__main__":

@@ -57,3 +57,18 @@ def test_the_mode_is_still_read_from_the_command(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == ["0", "1"]
+
+
+def test_the_experiments_are_registered_whenever_a_study_may_be_chosen(tmp_path):
+    """Registering the studies is skipped only when nothing can choose one: not the command line,
+    and not the primary config (a user's edit may choose a study by default)."""
+    from src.experiments import may_choose_one
+
+    shipped = REPO / "conf" / "config.yaml"
+    assert not may_choose_one([], shipped)
+    assert not may_choose_one(["-m", "lr=0.1,0.5", "seed=1"], shipped)
+    for arguments in (["experiment=seeds"], ["-m", "+experiment=lr_hidden"], ["--info"], ["--cfg", "job"]):
+        assert may_choose_one(arguments, shipped), arguments
+    edited = tmp_path / "config.yaml"
+    edited.write_text(shipped.read_text().replace("experiment: null", "experiment: seeds"))
+    assert may_choose_one([], edited)

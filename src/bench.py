@@ -450,18 +450,27 @@ def main(argv: list[str] | None = None) -> None:
         scaled = "" if basic_jobs == study else f" (measured on {basic_jobs} jobs: {basic_part:.1f} s, scaled)"
         row(f"{study}-seed study, basic launcher{scaled}", f"{basic_all:.1f} s")
         seeds = ["-m", f"seed=range(0,{study})", f"epochs={epochs}"]
-        batched_study = command(seeds, work / "seeds_batched", measure_memory=True)
+        every_core, one_core = [], []
+        for pair in range(3):  # paired, alternated, without the memory sampler (it costs the sampled CPU)
+            for runs, extra, name in (
+                (every_core, [], "seeds_batched"),
+                (one_core, ["hydra.launcher.workers=1"], "seeds_one_worker"),
+            ):
+                directory = work / (name if pair == 0 else f"{name}_{pair}")
+                runs.append(command([*seeds, *extra], directory))
+                if pair:
+                    shutil.rmtree(directory, ignore_errors=True)
+        batched_study, one_worker = median_spent(every_core), median_spent(one_core)
         row(
-            f"{study}-seed study, batched launcher (shards on every core)",
+            f"{study}-seed study, batched launcher (shards on every core, median of 3)",
             f"{batched_study.wall:.2f} s",
             f"{times(basic_all / batched_study.wall)} the basic launcher",
         )
+        peak = command(seeds, work / "seeds_memory", measure_memory=True).peak
+        shutil.rmtree(work / "seeds_memory", ignore_errors=True)
+        row(f"{study}-seed study, batched launcher, peak memory (all processes)", f"{peak / 2**20:.0f} MB")
         row(
-            f"{study}-seed study, batched launcher, peak memory (all processes)", f"{batched_study.peak / 2**20:.0f} MB"
-        )
-        one_worker = command([*seeds, "hydra.launcher.workers=1"], work / "seeds_one_worker")
-        row(
-            f"{study}-seed study, batched launcher, `hydra.launcher.workers=1`",
+            f"{study}-seed study, batched launcher, `hydra.launcher.workers=1` (median of 3, paired)",
             f"{one_worker.wall:.2f} s",
             f"every core ({os.cpu_count()}): {times(one_worker.wall / batched_study.wall)} faster",
         )

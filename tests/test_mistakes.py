@@ -37,6 +37,8 @@ MISTAKES = {  # the command line: fragments its one paragraph must contain (key,
     "-m hydra.sweep.dir=/proc/x seed=1,2": ["'/proc/x'", "hydra.sweep.dir="],
     "-m lr=range(0,1,0)": ["Cannot expand a sweep", "must not be zero"],
     "-m seed=1,2 --cfg job": ["-m (--multirun) runs a sweep, --cfg prints a config"],
+    "-m seed=1,2 hydra.launcher.workers=0": ["hydra.launcher.workers=0", "null", "a positive integer"],
+    "-m seed=1,2 hydra.launcher.shard_size=-3": ["hydra.launcher.shard_size=-3", "a positive integer"],
 }
 
 

@@ -21,6 +21,12 @@ class BatchedLauncher(Launcher):
     def __init__(self, fast_compose: bool = True, **shards) -> None:
         self.fast_compose = fast_compose
         self.shards = {key: value for key, value in shards.items()}  # engine, workers, shard_size, ... (config.py)
+        for key in ("workers", "shard_size"):
+            value = self.shards.get(key)
+            if value is not None and value < 1:
+                raise ValueError(
+                    f"hydra.launcher.{key}={value} is not allowed: it is null (chosen for you) or a positive integer"
+                )
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
         self.task_function: TaskFunction | None = None

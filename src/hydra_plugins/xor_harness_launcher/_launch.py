@@ -146,9 +146,12 @@ def write_all_hydra_files(jobs: list[ComposedJob], output_subdir: str | None) ->
         for job in jobs:
             write(job)
         return
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in pool.map(write, jobs, chunksize=32):  # the first error stops the sweep, as one by one
+    pool = ThreadPoolExecutor(threads)
+    try:
+        for _ in pool.map(write, jobs):  # the first error stops the sweep, as one by one
             pass
+    finally:  # an error or Ctrl-C: the files not begun are not written (their jobs never start)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def launch_populations(launcher, job_overrides, initial_job_idx: int) -> list[JobReturn]:

@@ -10,8 +10,9 @@ for either, as in the catalog's ``--where``). Two tables come out, each holding 
 that differ:
 
 * **config**: every config key whose value differs. A side of several runs shows a key's
-  value when its runs agree, ``(n values)`` when they do not; a key that varies within both
-  sides (the seeds of two settings, say) is no difference between them.
+  value when its runs agree, ``(n values: a, b, c, ...)`` when they do not; a key that takes the
+  same values on both sides (the seeds of two settings, say) is no difference between them, and
+  one that takes other values is (two sweeps over other seeds).
 * **results**: the statuses, and for one run its final ``loss``, ``mae``, ``mse``,
   ``accuracy``, whether it solved the task, its epochs to the target and epochs run; for
   several runs the median of each over the finished runs (``completed`` or ``diverged``; a
@@ -69,9 +70,20 @@ def side(runs: pd.DataFrame, where: list[str], name: str, directory: str) -> pd.
     return chosen
 
 
+SHOWN_VALUES = 3  # of a key that varies within a side, the first few values shown
+
+
+def value_texts(column: pd.Series) -> list[str]:
+    """A key's distinct values on one side, as text, in the order the runs have them."""
+    return list(column.map(lambda v: "null" if v is None or v != v else str(v)).unique())
+
+
 def config_value(column: pd.Series) -> str:
-    values = column.map(lambda v: "null" if v is None or v != v else str(v)).unique()
-    return values[0] if len(values) == 1 else f"({len(values)} values)"
+    values = value_texts(column)
+    if len(values) == 1:
+        return values[0]
+    more = ", ..." if len(values) > SHOWN_VALUES else ""
+    return f"({len(values)} values: {', '.join(values[:SHOWN_VALUES])}{more})"
 
 
 def number(value) -> str:
@@ -99,10 +111,11 @@ def differences(a: pd.DataFrame, b: pd.DataFrame) -> tuple[list[tuple], list[tup
     keys = [key for key in dict.fromkeys([*a.columns, *b.columns]) if key not in NOT_CONFIG]
     config = []
     for key in keys:
+        if key in a and key in b and set(value_texts(a[key])) == set(value_texts(b[key])):
+            continue  # the same value, or the same values over the runs of each side (their seeds, say)
         va = config_value(a[key]) if key in a else "(absent)"
         vb = config_value(b[key]) if key in b else "(absent)"
-        if va != vb and not (va.endswith(" values)") and vb.endswith(" values)")):
-            config.append((key, va, vb))
+        config.append((key, va, vb))
     ra, rb = results_of(a), results_of(b)
     results = [(name, ra[name], rb[name]) for name in ra if ra[name] != rb[name]]
     return config, results

@@ -46,12 +46,24 @@ def test_two_settings_of_a_sweep(sweep, capsys):
     assert main(["diff", str(sweep), "--a", "lr=0.5", "--b", "optimizer.lr=5.0"]) == 0
     out = capsys.readouterr().out
     assert "A: " + str(sweep) + " where lr=0.5: 3 runs" in out
-    assert rows(out, "config") == {"lr": ["0.5", "5.0"], "optimizer.lr": ["0.5", "5.0"]}  # seeds vary in both
+    seeds = ["(3 values: 0, 1, 2)", "(4 values: 0, 1, 2, ...)"]  # B has a fourth seed: a difference
+    assert rows(out, "config") == {
+        "lr": ["0.5", "5.0"], "optimizer.lr": ["0.5", "5.0"], "seed": seeds, "init.seed": seeds,
+        "train.shuffle_seed": seeds,
+    }  # fmt: skip
     results = rows(out, "results")
     assert results["status"] == ["3 completed", "1 completed, 1 diverged, 1 failed, 1 unfinished"]
     assert results["final_loss (median)"] == ["0.02", "inf"]  # finished: 0.03 and a diverged run
     assert results["success rate"] == ["2/3", "1/2"]
     assert results["epochs_to_target (median)"] == ["1.5", "2"]  # A: epochs 2 and 1; B: the completed run's 2
+
+
+def test_a_key_over_the_same_values_on_both_sides_is_no_difference_and_over_others_is(sweep, capsys):
+    assert main(["diff", str(sweep), "--a", "lr=0.5", "--b", "lr=5.0", "--b", "seed=0,1,2"]) == 0
+    assert rows(capsys.readouterr().out, "config") == {"lr": ["0.5", "5.0"], "optimizer.lr": ["0.5", "5.0"]}
+    assert main(["diff", str(sweep), "--a", "seed=0,1", "--b", "seed=2,3"]) == 0
+    config = rows(capsys.readouterr().out, "config")
+    assert config["seed"] == ["(2 values: 0, 1)", "(2 values: 2, 3)"]  # two sweeps over other seeds differ
 
 
 def test_same_runs_show_no_difference(sweep, capsys):

@@ -265,7 +265,7 @@ def test_many_curves_parsed_together_read_as_each_alone():
 
 
 def test_files_are_read_whole_or_up_to_one_byte_past_their_limit(tmp_path):
-    from src.rundir.reader import read_at_most
+    from src.rundir.files import read_at_most
 
     path = tmp_path / "f"
     path.write_bytes(b"x" * 5000)

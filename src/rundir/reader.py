@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from .block_yaml import read_block_yaml
+from .files import read_at_most
 from .layout import (
     CONFIG_FILE,
     ENDED,
@@ -163,29 +164,6 @@ def has_alias(text: bytes) -> bool:
     if not MAY_HOLD_ALIAS.search(text):
         return False
     return any(isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) for event in yaml.parse(text))
-
-
-def read_at_most(path: Path, limit: int | None = None) -> bytes:
-    """The bytes of a file, at most ``limit + 1`` of them (one more than allowed says it is too large);
-    without a limit, the whole file as long as it was when opened.
-
-    The read is sized by the file's length, in four system calls: ``file.read(limit + 1)`` allocates
-    a buffer of ``limit`` bytes first (for 1 MB, 50 us, five times the read of a config of a few KB),
-    and ``Path.read_bytes`` makes seven calls, each of which costs on this machine's file system.
-    """
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        size = os.fstat(fd).st_size
-        if size == 0:  # empty, or a file that does not know its size (in /proc): read until it ends
-            with open(fd, "rb", closefd=False) as file:
-                return file.read() if limit is None else file.read(limit + 1)
-        wanted = size if limit is None else min(size, limit) + 1
-        data = os.read(fd, wanted)
-        while len(data) < min(size, wanted) and (more := os.read(fd, wanted - len(data))):  # a short read
-            data += more
-        return data
-    finally:
-        os.close(fd)
 
 
 def yaml_mapping(run_dir: Path, name: Path, limit: int) -> dict:

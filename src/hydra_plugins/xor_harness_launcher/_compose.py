@@ -173,8 +173,9 @@ class Template:
         try:
             for key in changed:
                 found[key] = self._resolved(key, found)
+            set_keys = set(changed)
             for key in self.interpolated:
-                if self.depends_on(key, set(changed)):
+                if self.depends_on(key, set_keys):
                     found[key] = self._resolved(key, found)
         except (OmegaConfBaseException, _Section):
             return None

@@ -4,7 +4,7 @@ Importing NumPy, Hydra, OmegaConf and the harness creates about 45,000 objects t
 collector tracks (functions, classes, the modules' dictionaries), and none of them is garbage.
 CPython collects by counting allocations: every 700 it walks the youngest objects, and the
 survivors of enough walks are walked again, older, and finally with everything alive. At
-start-up those walks find almost nothing to free, and they cost a single run about 30 to 50 ms
+start-up those walks find almost nothing to free, and they cost a single run about 33 to 35 ms
 of CPU here (``gc.callbacks`` timed them: gen 0 and 1 during the imports, one full walk later).
 
 So the entry point pauses collections while it imports (``pause``), then moves everything alive

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
+from ..interruption import install
 from ..metrics import METRICS
 
 DESCRIPTION = """\
@@ -44,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    install()  # SIGTERM too stops the report as Ctrl-C does (the processes reading runs with it)
     from ..errors import cannot_write
     from . import make_report
     from .tables import ReportInputError, latest_sweep
@@ -57,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # the report's directory cannot be made or written
         print(f"Error: {cannot_write('report', args.out, error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interruption:  # Ctrl-C or SIGTERM: each file is this report's whole, or the earlier one's
+        name = str(interruption).removeprefix("signal ") or "SIGINT"
+        print(f"\nInterrupted ({name}): the report was not finished; each of its files is whole, from this report or "
+              "an earlier one.", file=sys.stderr)  # fmt: skip
+        return 128 + int(getattr(signal, name, signal.SIGINT))
     print(f"Report: {path}")
     return 0
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..rundir.files import replace_file
 from ..rundir.reader import has_params
 from ..tags import with_labels
 from . import figures
@@ -47,7 +48,8 @@ FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces", "
 UNREADABLE_SETTING = "(config unreadable)"
 MAX_SURFACES = 16
 MAX_HTML_RUNS = 2000
-CURVE_POINTS = 2000  # rows kept of each run's curve for the figures (epochs to target use every row)
+CURVE_POINTS = 2000  # rows kept of each run's curve for the figures (epochs to target use every row) ...
+CURVE_ROWS = 4_000_000  # ... or fewer, so that all runs' curves together keep about this many (32 MB a column)
 
 
 def target_text(metric: str, target: float) -> str:
@@ -214,7 +216,7 @@ class Report:
         if figure is None:
             return
         png = figures.png_bytes(figure)
-        (self.out_dir / f"{name}.png").write_bytes(png)
+        replace_file(self.out_dir / f"{name}.png", png)
         self.parts.append(h.figure(png, name.replace("_", " "), caption, anchor=name))
 
 
@@ -395,7 +397,11 @@ def make_report(
         raise ReportInputError(f"Unknown metric {metric!r}. Allowed: {', '.join(DEFAULT_TARGETS)}.")
     target = DEFAULT_TARGETS[metric] if target is None else float(target)
     sweep = load_sweeps(
-        roots, metrics=(metric,), points=CURVE_POINTS, reach=(metric, target, metric in HIGHER_IS_BETTER)
+        roots,
+        metrics=(metric,),
+        points=CURVE_POINTS,
+        reach=(metric, target, metric in HIGHER_IS_BETTER),
+        all_points=CURVE_ROWS,
     )
     out = Path(out_dir) if out_dir is not None else roots[0] / "report"
     out.mkdir(parents=True, exist_ok=True)
@@ -409,8 +415,8 @@ def make_report(
     what = target_text(metric, target)
     label = metric_label(sweep, metric)
 
-    runs.drop(columns=["predictions"]).to_csv(out / "runs.csv")
-    settings.to_csv(out / "settings.csv")
+    replace_file(out / "runs.csv", runs.drop(columns=["predictions"]).to_csv().encode("utf-8"))
+    replace_file(out / "settings.csv", settings.to_csv().encode("utf-8"))
 
     report = Report(out)
     damaged = runs[runs["predictions_problem"].notna() & runs["status"].isin(FINISHED)]
@@ -535,5 +541,5 @@ def make_report(
         )
     )
     path = out / "report.html"
-    path.write_text(h.page("Sweep report", sections), encoding="utf-8")
+    replace_file(path, h.page("Sweep report", sections).encode("utf-8"))
     return path

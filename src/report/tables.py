@@ -23,7 +23,8 @@ import pandas as pd
 
 from ..metrics import METRICS
 from ..rundir.layout import STATUSES
-from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions, read_runs
+from ..rundir.every_core import read_runs_on_every_core
+from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions
 
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
 
@@ -114,27 +115,36 @@ def ordered_settings(runs: pd.DataFrame, keys: list[str]) -> list[str]:
     return [first.at[run, "setting"] for run in order]
 
 
+FEWEST_POINTS = 200  # rows of a run's curve kept however many runs there are
+
+
 def load_sweeps(
     roots: list[Path] | str | Path,
     metrics: tuple[str, ...] = METRICS,
     points: int | None = None,
     reach: tuple[str, float, bool] | None = None,
+    all_points: int | None = None,
 ) -> Sweep:
     """Read every run below ``roots`` (one directory or a list); ``curves`` holds ``metrics``
     (none: only the last rows are checked).
 
     ``points``: keep at most about this many rows of each run's curve (every ``k``-th epoch of
     its planned epochs, and its last row), so that a study of many long runs fits in memory; the
-    curves are read whole all the same. ``reach = (metric, target, higher_is_better)``: the first
-    epoch of each whole curve at the target, as ``runs["reached_target_at"]``.
+    curves are read whole all the same; ``all_points``: fewer rows each when there are so many
+    runs that they would hold more than this many rows in all (but at least ``FEWEST_POINTS``).
+    ``reach = (metric, target, higher_is_better)``: the first epoch of each whole curve at the
+    target, as ``runs["reached_target_at"]``.
     """
     roots = [Path(roots)] if isinstance(roots, (str, Path)) else [Path(root) for root in roots]
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ReportInputError(f"Unknown metric {unknown[0]!r}. Allowed: {', '.join(METRICS)}.")
     host = socket.gethostname()
+    run_dirs = find_run_dirs(roots)
+    if points and all_points:
+        points = max(FEWEST_POINTS, min(points, all_points // len(run_dirs)))
     keep = CurveKeeper(list(metrics), points, reach) if points or reach else None
-    records = read_runs(find_run_dirs(roots), tuple(metrics), host, keep)
+    records = read_runs_on_every_core(run_dirs, tuple(metrics), host, keep)
     config = config_table(records)
     varying = varying_keys(config[config.notna().any(axis=1)])  # runs whose config could be read
     setting_keys = [key for key in varying if key not in SEED_KEYS]

@@ -22,6 +22,17 @@ def write_file(path: Path, data: bytes, truncate: bool = True) -> None:
         os.close(descriptor)
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """``path`` holds ``data`` or, until ``data`` is all written, what it held before: never a part of it
+    (written beside it, then renamed over it: an interrupted or failed write leaves no half file)."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        write_file(partial, data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def read_at_most(path: Path, limit: int | None = None) -> bytes:
     """The bytes of a file, at most ``limit + 1`` of them (one more than allowed says it is too large);
     without a limit, the whole file as long as it was when opened.

@@ -28,7 +28,14 @@ def test_runs_read_by_several_processes_are_the_runs_read_here(tmp_path, monkeyp
     side_by_side = read_runs_on_every_core(run_dirs, ("loss",), host, keep, workers=3)
     assert [r.path for r in side_by_side] == [r.path for r in here] == run_dirs
     for a, b in zip(side_by_side, here):
-        assert (a.status, a.problem, a.config, a.summary, a.last, a.seen) == (b.status, b.problem, b.config, b.summary, b.last, b.seen)
+        assert (a.status, a.problem, a.config, a.summary, a.last, a.seen) == (
+            b.status,
+            b.problem,
+            b.config,
+            b.summary,
+            b.last,
+            b.seen,
+        )
         assert (a.curve is None and b.curve is None) or np.array_equal(a.curve, b.curve)
     assert here[3].status == "unreadable" and "metrics.csv" in here[3].problem
     assert any(r.seen.get("reached_target_at") for r in here) and len(here[0].curve) <= 101

@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # the report's directory cannot be made or written
         print(f"Error: {cannot_write('report', args.out, error)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as interruption:  # Ctrl-C or SIGTERM: each file is this report's whole, or the earlier one's
+    except (
+        KeyboardInterrupt
+    ) as interruption:  # Ctrl-C or SIGTERM: each file is this report's whole, or the earlier one's
         name = str(interruption).removeprefix("signal ") or "SIGINT"
         print(f"\nInterrupted ({name}): the report was not finished; each of its files is whole, from this report or "
               "an earlier one.", file=sys.stderr)  # fmt: skip

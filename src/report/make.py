@@ -18,10 +18,12 @@ page (with the reason) instead of stopping the report.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,7 +31,6 @@ import pandas as pd
 from ..rundir.files import replace_file
 from ..rundir.reader import has_params
 from ..tags import with_labels
-from . import figures
 from . import html as h
 from .article import article_runs, article_table
 from .measures import (
@@ -43,6 +44,9 @@ from .measures import (
 )
 from .surfaces import decision_surface, has_two_inputs, representative_run
 from .tables import STATUSES, Sweep, load_sweeps
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIGURES = ("convergence", "heatmaps", "epochs_to_target", "decision_surfaces", "search_trials")
 UNREADABLE_SETTING = "(config unreadable)"
@@ -204,7 +208,7 @@ class Report:
     def note(self, text: str) -> None:
         self.parts.append(h.paragraph(text, "note"))
 
-    def add_figure(self, name: str, caption: str, draw: Callable[[], figures.Figure | None]) -> None:
+    def add_figure(self, name: str, caption: str, draw: Callable[[], Figure | None]) -> None:
         """Draw, save ``<name>.png`` and embed it; a figure that fails is reported, not fatal."""
         try:
             figure = draw()
@@ -215,6 +219,8 @@ class Report:
             return
         if figure is None:
             return
+        from . import figures
+
         png = figures.png_bytes(figure)
         replace_file(self.out_dir / f"{name}.png", png)
         self.parts.append(h.figure(png, name.replace("_", " "), caption, anchor=name))
@@ -402,7 +408,9 @@ def make_report(
         points=CURVE_POINTS,
         reach=(metric, target, metric in HIGHER_IS_BETTER),
         all_points=CURVE_ROWS,
+        meanwhile=lambda: importlib.import_module(f"{__package__}.figures"),  # matplotlib, while runs are read
     )
+    from . import figures
     out = Path(out_dir) if out_dir is not None else roots[0] / "report"
     out.mkdir(parents=True, exist_ok=True)
     for name in FIGURES:  # figures of an earlier report that this one may not draw

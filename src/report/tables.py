@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import METRICS
-from ..rundir.layout import STATUSES
 from ..rundir.every_core import read_runs_on_every_core
+from ..rundir.layout import STATUSES
 from ..rundir.reader import NothingToRead, RunRecord, find_run_dirs, latest_sweep, read_predictions
 
 __all__ = ["STATUSES", "ReportInputError", "Sweep", "latest_sweep", "load_sweeps"]
@@ -124,6 +125,7 @@ def load_sweeps(
     points: int | None = None,
     reach: tuple[str, float, bool] | None = None,
     all_points: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Sweep:
     """Read every run below ``roots`` (one directory or a list); ``curves`` holds ``metrics``
     (none: only the last rows are checked).
@@ -133,7 +135,8 @@ def load_sweeps(
     curves are read whole all the same; ``all_points``: fewer rows each when there are so many
     runs that they would hold more than this many rows in all (but at least ``FEWEST_POINTS``).
     ``reach = (metric, target, higher_is_better)``: the first epoch of each whole curve at the
-    target, as ``runs["reached_target_at"]``.
+    target, as ``runs["reached_target_at"]``. ``meanwhile()``: something to do while other
+    processes read the runs (the report imports matplotlib).
     """
     roots = [Path(roots)] if isinstance(roots, (str, Path)) else [Path(root) for root in roots]
     unknown = [m for m in metrics if m not in METRICS]
@@ -144,7 +147,7 @@ def load_sweeps(
     if points and all_points:
         points = max(FEWEST_POINTS, min(points, all_points // len(run_dirs)))
     keep = CurveKeeper(list(metrics), points, reach) if points or reach else None
-    records = read_runs_on_every_core(run_dirs, tuple(metrics), host, keep)
+    records = read_runs_on_every_core(run_dirs, tuple(metrics), host, keep, meanwhile=meanwhile)
     config = config_table(records)
     varying = varying_keys(config[config.notna().any(axis=1)])  # runs whose config could be read
     setting_keys = [key for key in varying if key not in SEED_KEYS]

@@ -595,3 +595,20 @@ def test_an_interrupted_sweep_still_gets_its_report(tmp_path):
     assert sweep.returncode != 0
     assert f"Report: {tmp_path}/s/report/report.html" in out, err
     assert "interrupted" in (tmp_path / "s" / "report" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("settings", [["all runs"], ["lr=0.1, hidden=2", "lr=1.0, hidden=16"]])
+def test_the_epochs_to_target_figure_keeps_every_text_inside_its_canvas(settings):
+    """Its counts ``9790/10000 reached`` sit right of the axes: they must fit, not be cut at the edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from src.report import figures
+
+    rng = np.random.default_rng(0)
+    epochs = {s: rng.uniform(4000, 10000, 9790) for s in settings}
+    figure = figures.epochs_to_target_figure(epochs, {s: 10000 for s in settings}, "loss < 0.05")
+    FigureCanvasAgg(figure).draw()
+    canvas = figure.bbox
+    for text in figure.findobj(lambda artist: hasattr(artist, "get_text") and artist.get_text()):
+        box = text.get_window_extent()
+        assert canvas.x0 <= box.x0 and box.x1 <= canvas.x1 and canvas.y0 <= box.y0 and box.y1 <= canvas.y1, text

@@ -282,8 +282,10 @@ def epochs_to_target_figure(epochs: dict[str, np.ndarray], totals: dict[str, int
     row = 0.42 if many else 0.28
     width = max(len(s) for s in settings)
     left = min(0.5 + 0.075 * width, 5.0)  # room for the settings' names
+    reached = {s: f"{len(epochs[s])}/{totals[s]} reached" for s in settings}
+    right = 0.3 + 0.065 * max(len(label) for label in reached.values())  # room for the longest count, whole
     figure = Figure(figsize=(11, row * len(settings) + 1.1))
-    margins(figure, left=left, right=1.1, top=0.35, bottom=0.55)
+    margins(figure, left=left, right=right, top=0.35, bottom=0.55)
     axes = figure.add_subplot()
     boxed = [i for i, s in enumerate(settings) if len(epochs[s]) >= 3]
     if boxed:
@@ -300,7 +302,7 @@ def epochs_to_target_figure(epochs: dict[str, np.ndarray], totals: dict[str, int
     axes.set_ylim(len(settings) - 0.5, -0.5)  # the first setting on top
     for i, setting in enumerate(settings):
         axes.annotate(
-            f"{len(epochs[setting])}/{totals[setting]} reached", (1.01, i), xycoords=("axes fraction", "data"),
+            reached[setting], (1.01, i), xycoords=("axes fraction", "data"),
             va="center", fontsize="small",
         )  # fmt: skip
     axes.set_xlabel(text(f"epochs to reach {what}"))

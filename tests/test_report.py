@@ -612,3 +612,16 @@ def test_the_epochs_to_target_figure_keeps_every_text_inside_its_canvas(settings
     for text in figure.findobj(lambda artist: hasattr(artist, "get_text") and artist.get_text()):
         box = text.get_window_extent()
         assert canvas.x0 <= box.x0 and box.x1 <= canvas.x1 and canvas.y0 <= box.y0 and box.y1 <= canvas.y1, text
+
+
+@pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_report_ends_in_one_line_with_the_signals_code(sweep_dir, monkeypatch, capsys, signal_name, code):
+    import src.report as report_package
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt(f"signal {signal_name}")  # what the harness's handler raises for either signal
+
+    monkeypatch.setattr(report_package, "make_report", interrupted)
+    assert report_main([str(sweep_dir)]) == code
+    err = capsys.readouterr().err
+    assert f"Interrupted ({signal_name})" in err and "Traceback" not in err

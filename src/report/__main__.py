@@ -46,7 +46,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    install()  # SIGTERM too stops the report as Ctrl-C does (the processes reading runs with it)
     from ..errors import cannot_write
     from . import make_report
     from .tables import ReportInputError, latest_sweep
@@ -60,18 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # the report's directory cannot be made or written
         print(f"Error: {cannot_write('report', args.out, error)}", file=sys.stderr)
         return 2
-    except (
-        KeyboardInterrupt
-    ) as interruption:  # Ctrl-C or SIGTERM: each file is this report's whole, or the earlier one's
+    except KeyboardInterrupt as interruption:  # Ctrl-C or SIGTERM
         name = str(interruption).removeprefix("signal ") or "SIGINT"
-        print(f"\nInterrupted ({name}): the report was not finished; each of its files is whole, from this report or "
-              "an earlier one.", file=sys.stderr)  # fmt: skip
+        print(f"\nInterrupted ({name}): the report was not finished. Each of its files is whole: this report's, or "
+              "the one before.", file=sys.stderr)  # fmt: skip
         return 128 + int(getattr(signal, name, signal.SIGINT))
     print(f"Report: {path}")
     return 0
 
 
 if __name__ == "__main__":
+    install()  # SIGTERM too stops the report as Ctrl-C does (and the processes reading runs with it)
     code = main()
     from . import process_ends_next
 

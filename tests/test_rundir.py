@@ -278,3 +278,27 @@ def test_files_are_read_whole_or_up_to_one_byte_past_their_limit(tmp_path):
         assert read_at_most(Path("/proc/self/status")).endswith(b"\n")
     with pytest.raises(IsADirectoryError):
         read_at_most(tmp_path)
+
+
+def test_the_catalog_reads_only_the_ends_of_a_long_metrics_csv_and_still_sees_a_cut_off_end(tmp_path):
+    """A long file is read at its ends (its header and last lines); what that finds is what reading it
+    whole finds: the last row, and a last line cut off."""
+    from src.rundir.metrics_csv import ENDS_BYTES, read_ends
+
+    run = tmp_path / "run"
+    train_into(run, "epochs=4000")
+    path = run / "metrics.csv"
+    data = path.read_bytes()
+    assert len(data) > 2 * ENDS_BYTES  # long enough to be read at its ends
+    ends = read_ends(path)
+    assert (
+        len(ends) < len(data)
+        and ends.startswith(data[: data.find(b"\n") + 1])
+        and data.endswith(ends[-ENDS_BYTES // 2 :])
+    )
+    whole = read_run(run, ("loss",), "host")
+    at_ends = read_run(run, (), "host")
+    assert at_ends.status == whole.status == "completed" and at_ends.last == whole.last
+    path.write_bytes(data[:-3])  # the last line cut off, in a run that says it completed
+    assert read_run(run, (), "host").status == "unreadable"
+    assert "truncated" in read_run(run, (), "host").problem

@@ -42,7 +42,7 @@ from .layout import (
     SWEEP_FILE,
     Unreadable,
 )
-from .metrics_csv import BATCH_BYTES, columns_of, parse_last_row, parse_many, parse_rows, whole_lines
+from .metrics_csv import BATCH_BYTES, columns_of, parse_last_row, parse_many, parse_rows, read_ends, whole_lines
 
 try:  # libyaml parses a config about ten times faster than the pure-Python loader
     from yaml import CSafeLoader as YamlLoader
@@ -415,7 +415,7 @@ def read_metrics_of(record: RunRecord, metrics: tuple[str, ...]) -> None:
     that it agrees with the summary."""
     path = record.path / METRICS_FILE
     try:
-        data = read_at_most(path)
+        data = read_at_most(path) if metrics else read_ends(path)
     except FileNotFoundError:
         if record.status in ("completed", "diverged"):
             raise Unreadable(f"{METRICS_FILE} is missing") from None

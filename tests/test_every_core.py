@@ -41,6 +41,29 @@ def test_runs_read_by_several_processes_are_the_runs_read_here(tmp_path, monkeyp
     assert any(r.seen.get("reached_target_at") for r in here) and len(here[0].curve) <= 101
 
 
+def test_a_reading_process_that_dies_costs_only_time(tmp_path, monkeypatch):
+    """Its stretches are read again by the report's own process: the same records, nothing missing."""
+    import os
+
+    sweep = tmp_path / "sweep"
+    done = run_cli("-m", "seed=range(0,6)", "epochs=100", f"hydra.sweep.dir={sweep}", "report.auto=false")
+    assert done.returncode == 0, done.stderr
+    run_dirs, host = find_run_dirs([sweep]), socket.gethostname()
+    here = read_runs(run_dirs, ("loss",), host)
+    parent, real_read_runs = os.getpid(), every_core.read_runs
+
+    def dies_elsewhere(*args, **kwargs):
+        if os.getpid() != parent:
+            os._exit(9)  # as the kernel's out-of-memory killer would end it
+        return real_read_runs(*args, **kwargs)
+
+    monkeypatch.setattr(every_core, "read_runs", dies_elsewhere)
+    monkeypatch.setattr(every_core, "RUNS_PER_PROCESS", 2)
+    again = read_runs_on_every_core(run_dirs, ("loss",), host, workers=2)
+    assert [r.path for r in again] == run_dirs
+    assert all(np.array_equal(a.curve, b.curve) and a.status == b.status for a, b in zip(again, here))
+
+
 def test_memory_freed_is_reused_without_new_page_faults():
     """After ``keep_freed_memory``, a buffer of 600 KB freed and allocated again costs no fresh pages."""
     keep_freed_memory()

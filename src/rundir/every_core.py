@@ -8,6 +8,8 @@ until none is left; the records are then put back in the order of ``run_dirs``: 
 records as ``read_runs`` alone gives, sooner. Taking stretches as they come, rather than a
 half each, keeps every core busy to the end whatever the files' sizes, and lets this process
 do something else first (``meanwhile``: the report imports matplotlib) while the others read.
+A process that dies (killed, out of memory) costs only time: the stretches it took are read
+again here.
 
 A few runs are read here alone: a process costs more to start than it saves on them.
 """
@@ -57,16 +59,32 @@ def read_runs_on_every_core(
     stretches = [run_dirs[start : start + size] for start in range(0, len(run_dirs), size)]
     global _job  # the other processes inherit it when forked (a shared counter cannot go by pickle)
     _job = (stretches, context.Value("l", 0), metrics, host, keep)
+    others = []
     try:
-        with context.Pool(workers - 1, _leave_signals_to_parent) as others:
-            pending = [others.apply_async(_read_stretches) for _ in range(workers - 1)]
-            if meanwhile is not None:
-                meanwhile()
-            read = _read_stretches()
-            for their in pending:
-                read.update(their.get())
-    finally:
+        for _ in range(workers - 1):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_read_and_send, args=(sender,), daemon=True)
+            process.start()
+            sender.close()
+            others.append((process, receiver))
+        if meanwhile is not None:
+            meanwhile()
+        read = _read_stretches()
+        for _, receiver in others:
+            try:
+                read.update(receiver.recv())
+            except EOFError:  # it died (killed, out of memory): what it took is read again below
+                pass
+    finally:  # on an error or Ctrl-C here too: the others stop now
         _job = None
+        for process, receiver in others:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            receiver.close()
+    for number, stretch in enumerate(stretches):
+        if number not in read:
+            read[number] = read_runs(stretch, metrics, host, keep)
     return [record for number in range(len(stretches)) for record in read[number]]
 
 
@@ -86,8 +104,14 @@ def _read_stretches() -> dict[int, list[RunRecord]]:
         read[number] = read_runs(stretches[number], metrics, host, keep)
 
 
-def _leave_signals_to_parent() -> None:
-    """A reading process ignores Ctrl-C and ends at SIGTERM without a word: this process, told of either,
-    stops them (``Pool.terminate``, on leaving its ``with``) and says what happened."""
+def _read_and_send(sender) -> None:
+    """In another process: read stretches, send their records. Ctrl-C is left to the parent (which ends
+    this process with SIGTERM, silently); on any error this process just ends, and the parent reads
+    what it took again (and, should that fail there too, tells why)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        sender.send(_read_stretches())
+    except BaseException:
+        os._exit(1)
+    sender.close()

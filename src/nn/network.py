@@ -116,6 +116,9 @@ class Products:
         for_e[j][n, i, p] = delta[n, j, p] * W[i, j, p]       e = sum_j for_e[j]
         for_g[n][i, j, p] = a[n, i, p] * delta[n, j, p]       g = sum_n for_g[n]
 
+    ``z`` and ``e`` are added up in the memory of their first term, ``for_z[0]`` and ``for_e[0]``, and
+    stay there until the next sum of the layer (a sum of one term is then that term, with no copy).
+
     ``terms_for_z``, ``terms_for_e`` and ``terms_for_g`` are the same three arrays seen as ``terms[n, i, j, p]``,
     for the one multiply that writes all the products of a sum.
     """
@@ -137,10 +140,9 @@ class Buffers:
     write into it (NumPy's ``out=``) instead of allocating new arrays: the same operations on
     the same numbers, so the same bits, without the cost of fresh memory::
 
-        z[l], a[l]    (N, n_l, P)    weighted inputs and activations; a[0] is the input, set by ``forward``
-        delta[l]      (N, n_l, P)    dL/dz<l>
-        slope[l]      (N, n_l, P)    f_l'(a<l>)
-        products[l]   (N, n_{l-1}, n_l, P), see ``Products``
+        a[l]          (N, n_l, P)    activations; a[0] is the input, set by ``forward``
+        delta[l]      (N, n_l, P)    dL/dz<l>, written first with f_l'(a<l>) and then multiplied in place
+        products[l]   (N, n_{l-1}, n_l, P), see ``Products``; the weighted inputs z<l> are added up there
         grads         dL/dW<l> (n_{l-1}, n_l, P) and dL/db<l> (1, n_l, P), by name
 
     and, made once too, the views that line ``a`` and ``delta`` up with ``terms[n, i, j, p]``:
@@ -153,7 +155,7 @@ class Buffers:
         def per_unit() -> list:
             return [None, *(np.empty((samples, arch.sizes[l], population)) for l in layers)]
 
-        self.z, self.a, self.delta, self.slope = per_unit(), per_unit(), per_unit(), per_unit()
+        self.a, self.delta = per_unit(), per_unit()
         self.a_by_j = [None if a is None else a[:, :, None, :] for a in self.a]
         self.delta_by_i = [None if delta is None else delta[:, None, :, :] for delta in self.delta]
         self.products = [None, *(Products(samples, *arch.sizes[l - 1 : l + 1], population) for l in layers)]
@@ -164,20 +166,21 @@ class Buffers:
                 self.grads[f"b{l}"] = np.empty((1, arch.sizes[l], population))
 
 
-def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, into ``out``; ``a_by_j`` is ``a[:, :, None, :]``."""
+def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products) -> np.ndarray:
+    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, in ``products.for_z[0]``; ``a_by_j`` is ``a[:, :, None, :]``."""
     if a_by_j.shape[1] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=out)
+        return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=products.for_z[0])
     np.multiply(a_by_j, W, out=products.terms_for_z)  # all products in one pass
-    return sum_in_order(products.for_z, out=out)
+    return sum_in_order(products.for_z, out=products.for_z[0])
 
 
-def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``; ``delta_by_i`` is ``delta[:, None, :, :]``."""
+def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products) -> np.ndarray:
+    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``, in ``products.for_e[0]``; ``delta_by_i`` is
+    ``delta[:, None, :, :]``."""
     if delta_by_i.shape[2] > SEQUENTIAL_UP_TO:
-        return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=out)
+        return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=products.for_e[0])
     np.multiply(delta_by_i, W, out=products.terms_for_e)
-    return sum_in_order(products.for_e, out=out)
+    return sum_in_order(products.for_e, out=products.for_e[0])
 
 
 def weight_gradient(a_by_j: np.ndarray, delta_by_i: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
@@ -199,7 +202,7 @@ def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers 
         buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
         buffers.a_by_j[0] = buffers.a[0][:, :, None, :]
     for l, f in enumerate(arch.activations, start=1):
-        z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l], out=buffers.z[l])
+        z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l])
         if arch.bias:
             z += params[arch.biases[l]]
         f.forward(z, out=buffers.a[l])  # a<l> = f_l(z<l>)
@@ -228,7 +231,7 @@ def backward(
             sum_in_order(list(delta), out=grads[arch.biases[l]][0])
         if l > 1:
             W = params[arch.weights[l]]
-            back = errors_back(buffers.delta_by_i[l], W, products, out=buffers.z[l - 1])  # z<l-1>: done with
-            slope = arch.activations[l - 2].derivative(activations[l - 1], out=buffers.slope[l - 1])
-            delta = np.multiply(back, slope, out=buffers.delta[l - 1])  # delta<l-1> = e * f_{l-1}'(a<l-1>)
+            e = errors_back(buffers.delta_by_i[l], W, products)
+            delta = arch.activations[l - 2].derivative(activations[l - 1], out=buffers.delta[l - 1])
+            np.multiply(e, delta, out=delta)  # delta<l-1> = e * f_{l-1}'(a<l-1>)
     return grads

@@ -127,7 +127,10 @@ def train(
     X, y = data.X, data.y[:, :, None]  # y[n, k, 0] broadcasts over the networks
     population = params["W1"].shape[-1]
     chunk_epochs = max(1, min(chunk_epochs, CHUNK_VALUES // (y.size * population)))
-    outputs = np.empty((min(chunk_epochs, epochs), *y.shape[:2], population))
+    # outputs[e, n, k, p], kept sample by sample: each sample's run of epochs is one block of memory, so that the
+    # metrics' sums over samples add whole blocks, which NumPy does fastest
+    samples, n_out = y.shape[:2]
+    outputs = np.empty((samples, min(chunk_epochs, epochs), n_out, population)).transpose(1, 0, 2, 3)
     if batches is None:
         batches = FullBatch(arch, len(X), population)
         X = X[:, :, None]  # X[n, i, 0]: shared by every network, the same array every epoch

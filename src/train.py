@@ -63,8 +63,11 @@ def metrics_in_blocks(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[st
     """``metrics_of`` a chunk's outputs, a block of epochs at a time, so that each block's arrays stay in
     the CPU's cache (for a large population, a whole chunk's do not); the same numbers, sooner."""
     step = max(1, METRICS_BLOCK_VALUES // outputs[0].size)
-    blocks = [metrics_of(outputs[first : first + step], y, loss) for first in range(0, len(outputs), step)]
-    return {name: np.concatenate([block[name] for block in blocks]) for name in blocks[0]}
+    metrics = {name: np.empty((len(outputs), outputs.shape[-1])) for name in METRICS}  # m[e, p]
+    for first in range(0, len(outputs), step):  # each block's numbers copied in as they come (few arrays alive)
+        for name, values in metrics_of(outputs[first : first + step], y, loss).items():
+            metrics[name][first : first + step] = values
+    return metrics
 
 
 def update(arch: Architecture, params: Params, optimizer, loss: Loss, X, y, buffers: Buffers) -> np.ndarray:

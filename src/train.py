@@ -23,6 +23,7 @@ from .nn.losses import Loss
 from .nn.network import Architecture, Buffers, Params, backward, forward
 from .nn.summation import total_over_samples
 
+ROW_BUFFERS_FROM = 256  # populations at least this large run their epochs with NumPy's buffers one row long
 CHUNK_VALUES = 2**20  # at most this many recorded outputs per chunk (8 MB): memory stays warm and bounded
 METRICS_BLOCK_VALUES = 2**17  # metrics are computed over this many outputs at a time (1 MB: in the cache)
 
@@ -68,6 +69,18 @@ def metrics_in_blocks(outputs: np.ndarray, y: np.ndarray, loss: Loss) -> dict[st
         for name, values in metrics_of(outputs[first : first + step], y, loss).items():
             metrics[name][first : first + step] = values
     return metrics
+
+
+def row_buffers(population: int) -> None:
+    """NumPy's ufunc buffers made no longer than a row of ``P`` values (``np.setbufsize``), for a large population.
+
+    A multiply that broadcasts, such as ``a[n, i, 0, p] * W[i, j, p]`` into ``terms[n, i, j, p]``, cannot run as
+    one loop over the memory; by default NumPy then copies its operands through buffers of 8,192 values to run
+    longer loops. With buffers no longer than the rows, it runs row by row on the arrays themselves: the same
+    products, twice as fast at P = 1,000. (It holds until the enclosing ``np.errstate`` ends.)
+    """
+    if population >= ROW_BUFFERS_FROM:
+        np.setbufsize(min(np.getbufsize(), population // 16 * 16))  # NumPy's sizes are multiples of 16
 
 
 def update(arch: Architecture, params: Params, optimizer, loss: Loss, X, y, buffers: Buffers) -> np.ndarray:
@@ -142,8 +155,10 @@ def train(
     for first in range(0, epochs, chunk_epochs):
         count = min(chunk_epochs, epochs - first)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            for i in range(count):
-                batches.epoch(arch, params, optimizer, loss, X, y, outputs[i])
+            with np.errstate():  # the buffers' size holds for the epochs, not the metrics
+                row_buffers(population)
+                for i in range(count):
+                    batches.epoch(arch, params, optimizer, loss, X, y, outputs[i])
             recorded = outputs[:count]
             metrics = metrics_in_blocks(recorded, y, loss)
         yield Chunk(np.arange(first, first + count), recorded, metrics)

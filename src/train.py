@@ -20,7 +20,7 @@ import numpy as np
 from .data import Dataset
 from .metrics import METRICS as METRICS  # re-exported: the metrics that metrics_of computes
 from .nn.losses import Loss
-from .nn.network import Architecture, Buffers, Params, backward, forward
+from .nn.network import Architecture, Buffers, Params, backward, forward, weights_side_by_side
 from .nn.summation import total_over_samples
 
 ROW_BUFFERS_FROM = 256  # populations at least this large run their epochs with NumPy's buffers one row long
@@ -83,11 +83,17 @@ def row_buffers(population: int) -> None:
         np.setbufsize(min(np.getbufsize(), population // 16 * 16))  # NumPy's sizes are multiples of 16
 
 
-def update(arch: Architecture, params: Params, optimizer, loss: Loss, X, y, buffers: Buffers) -> np.ndarray:
-    """Forward pass, backward pass and one update on the samples ``X``; returns the outputs ``o`` before it."""
+def update(
+    arch: Architecture, params: Params, stepped: Params, optimizer, loss: Loss, X, y, buffers: Buffers
+) -> np.ndarray:
+    """Forward pass, backward pass and one update on the samples ``X``; returns the outputs ``o`` before it.
+
+    ``stepped`` are ``params`` as the optimiser steps them, every layer's weights in one array
+    (``weights_side_by_side``), and ``buffers.stepped`` their gradients."""
     activations = forward(arch, params, X, buffers)
     o = activations[-1]
-    optimizer.step(params, backward(arch, params, activations, loss.gradient(o, y), buffers))
+    backward(arch, params, activations, loss.gradient(o, y), buffers)
+    optimizer.step(stepped, buffers.stepped)
     return o
 
 
@@ -97,9 +103,11 @@ class FullBatch:
     def __init__(self, arch: Architecture, samples: int, population: int):
         self.buffers = Buffers(arch, samples, population)
 
-    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray) -> None:
+    def epoch(
+        self, arch: Architecture, params: Params, stepped: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray
+    ) -> None:
         """One epoch; writes the outputs ``o[n, k, p]`` before the update into ``outputs``."""
-        np.copyto(outputs, update(arch, params, optimizer, loss, X, y, self.buffers))
+        np.copyto(outputs, update(arch, params, stepped, optimizer, loss, X, y, self.buffers))
 
 
 class MiniBatches:
@@ -110,7 +118,9 @@ class MiniBatches:
         self.generators = [np.random.default_rng(seed) for seed in shuffle_seeds]
         self.buffers: dict[int, Buffers] = {}  # by batch length (the last batch may be shorter)
 
-    def epoch(self, arch: Architecture, params: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray) -> None:
+    def epoch(
+        self, arch: Architecture, params: Params, stepped: Params, optimizer, loss: Loss, X, y, outputs: np.ndarray
+    ) -> None:
         """One epoch of updates, one per batch; writes each sample's output ``o[n, k, p]``, as its batch
         saw it, into ``outputs``."""
         n = len(X)
@@ -122,7 +132,7 @@ class MiniBatches:
             y_batch = y[rows, :, 0].transpose(0, 2, 1)  # y_batch[b, k, p]
             if len(rows) not in self.buffers:
                 self.buffers[len(rows)] = Buffers(arch, len(rows), len(members))
-            o = update(arch, params, optimizer, loss, X_batch, y_batch, self.buffers[len(rows)])
+            o = update(arch, params, stepped, optimizer, loss, X_batch, y_batch, self.buffers[len(rows)])
             outputs[rows, :, members] = o.transpose(0, 2, 1)
 
 
@@ -149,6 +159,7 @@ def train(
     # metrics' sums over samples add whole blocks, which NumPy does fastest
     samples, n_out = y.shape[:2]
     outputs = np.empty((samples, min(chunk_epochs, epochs), n_out, population)).transpose(1, 0, 2, 3)
+    stepped = weights_side_by_side(arch, params)  # params' W<l> become views of one array, which the optimiser steps
     if batches is None:
         batches = FullBatch(arch, len(X), population)
         X = X[:, :, None]  # X[n, i, 0]: shared by every network, the same array every epoch
@@ -158,7 +169,7 @@ def train(
             with np.errstate():  # the buffers' size holds for the epochs, not the metrics
                 row_buffers(population)
                 for i in range(count):
-                    batches.epoch(arch, params, optimizer, loss, X, y, outputs[i])
+                    batches.epoch(arch, params, stepped, optimizer, loss, X, y, outputs[i])
             recorded = outputs[:count]
             metrics = metrics_in_blocks(recorded, y, loss)
         yield Chunk(np.arange(first, first + count), recorded, metrics)

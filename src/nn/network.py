@@ -158,6 +158,23 @@ class WeightGradients:
         ]
 
 
+def weights_side_by_side(arch: Architecture, params: Params) -> Params:
+    """Every ``W<l>`` moved into one array ``W[w, p]``, laid out as ``WeightGradients.total`` (``w`` runs over
+    ``W1``'s entries, then ``W2``'s, ...), ``params[W<l>]`` becoming views of it.
+
+    Returns what an optimiser steps: ``{"W": W}`` and the biases, so that each of its operations updates
+    every layer's weights in one NumPy call (element by element, the same numbers); see ``Buffers.stepped``.
+    """
+    population = params[arch.weights[1]].shape[-1]
+    weights = np.concatenate([params[name].reshape(-1, population) for name in arch.weights[1:]])
+    start = 0
+    for name in arch.weights[1:]:
+        shape = params[name].shape
+        params[name] = weights[start : start + shape[0] * shape[1]].reshape(shape)
+        start += shape[0] * shape[1]
+    return {"W": weights, **{name: params[name] for name in arch.biases[1:] if name in params}}
+
+
 class Buffers:
     """Every array of one forward and backward pass, for ``P`` networks on ``N`` samples, allocated once.
 
@@ -170,6 +187,8 @@ class Buffers:
         products[l]   (N, n_{l-1}, n_l, P), see ``Products``; the weighted inputs z<l> are added up there
         weight_grads  the products and sums of every dL/dW<l>, see ``WeightGradients``
         grads         dL/dW<l> (n_{l-1}, n_l, P) (views of ``weight_grads``) and dL/db<l> (1, n_l, P), by name
+        stepped       the same gradients as an optimiser steps them: "W" (``weight_grads.total``) and dL/db<l>,
+                      beside the parameters of ``weights_side_by_side``
 
     and, made once too, the views that line ``a`` and ``delta`` up with ``terms[n, i, j, p]``:
     ``a_by_j[l] = a[l][:, :, None, :]`` (``a[n, i, 0, p]``) and ``delta_by_i[l] = delta[l][:, None, :, :]``.
@@ -191,6 +210,7 @@ class Buffers:
             self.grads[f"W{l}"] = self.weight_grads.grads[l]
             if arch.bias:
                 self.grads[f"b{l}"] = np.empty((1, arch.sizes[l], population))
+        self.stepped = {"W": self.weight_grads.total, **{name: g for name, g in self.grads.items() if name[0] == "b"}}
 
 
 def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products) -> np.ndarray:

@@ -149,3 +149,33 @@ def test_a_network_is_bit_identical_alone_and_in_a_population(tmp_path, hidden):
         run_population([configs[i]], [tmp_path / "alone" / str(i)])
         alone = (tmp_path / "alone" / str(i) / "metrics.csv").read_bytes()
         assert alone == (tmp_path / "together" / str(i) / "metrics.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "activation,optimizer", [("sigmoid", "sgd"), ("relu", "momentum")]
+)  # relu's derivative is cast from booleans, through NumPy's buffers
+def test_a_network_in_a_population_with_row_buffers_gets_the_bits_it_gets_alone(activation, optimizer):
+    """From ``ROW_BUFFERS_FROM`` networks on, the epochs run with NumPy's buffers one row long: the same numbers."""
+    from src.data import logic_gate
+    from src.nn.init import InitSpec
+    from src.nn.losses import Loss
+    from src.nn.network import Architecture, init_params
+    from src.nn.optim import SGD, Momentum
+    from src.train import ROW_BUFFERS_FROM, train
+
+    arch = Architecture((2, 4, 1), activation, "sigmoid", bias=True)
+    lrs = np.linspace(0.05, 2.0, ROW_BUFFERS_FROM)
+
+    def trained(seeds, lr):
+        params = init_params(arch, [InitSpec(seed=int(s), scheme="normal") for s in seeds])
+        step = SGD(lr) if optimizer == "sgd" else Momentum(lr, [0.9] * len(lr), nesterov=True)
+        chunks = list(train(arch, params, step, Loss("half_squared_error"), logic_gate("xor"), 200, 64))
+        return {name: np.concatenate([c.metrics[name] for c in chunks]) for name in chunks[0].metrics}, params
+
+    together, params = trained(range(ROW_BUFFERS_FROM), lrs)
+    for p in (0, 97, ROW_BUFFERS_FROM - 1):
+        alone, own = trained([p], lrs[p : p + 1])
+        for name, values in alone.items():
+            assert values[:, 0].tobytes() == together[name][:, p].tobytes(), (p, name)
+        for name, array in own.items():
+            assert array[..., 0].tobytes() == params[name][..., p].tobytes(), (p, name)

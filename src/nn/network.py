@@ -107,27 +107,72 @@ SEQUENTIAL_UP_TO = 64  # longer sums go to np.einsum: faster, equal only within 
 
 
 class Products:
-    """The products of one layer's three sums, each laid out so that every term of its sum is one block.
+    """The products of one layer's sums over units, each laid out so that every term of its sum is one block.
 
     NumPy adds contiguous blocks fastest, so each sum gets the products ``terms[n, i, j, p]`` in an
-    order of its own, the summed index first (one memory serves all three, one sum after the other)::
+    order of its own, the summed index first (one memory serves both, one sum after the other)::
 
         for_z[i][n, j, p] = a[n, i, p] * W[i, j, p]           z = sum_i for_z[i]
         for_e[j][n, i, p] = delta[n, j, p] * W[i, j, p]       e = sum_j for_e[j]
-        for_g[n][i, j, p] = a[n, i, p] * delta[n, j, p]       g = sum_n for_g[n]
 
-    ``terms_for_z``, ``terms_for_e`` and ``terms_for_g`` are the same three arrays seen as ``terms[n, i, j, p]``,
-    for the one multiply that writes all the products of a sum.
+    ``z`` and ``e`` are added up in the memory of their first term, ``for_z[0]`` and ``for_e[0]``, and
+    stay there until the next sum of the layer (a sum of one term is then that term, with no copy).
+
+    ``terms_for_z`` and ``terms_for_e`` are the same two arrays seen as ``terms[n, i, j, p]``, for the one
+    multiply that writes all the products of a sum. (The sums over samples, of the weight gradients, are
+    ``WeightGradients``.)
     """
 
     def __init__(self, samples: int, n_in: int, n_out: int, population: int):
         memory = np.empty(samples * n_in * n_out * population)
         for_z = memory.reshape(n_in, samples, n_out, population)
         for_e = memory.reshape(n_out, samples, n_in, population)
-        for_g = memory.reshape(samples, n_in, n_out, population)
         self.terms_for_z, self.for_z = for_z.transpose(1, 0, 2, 3), list(for_z)
         self.terms_for_e, self.for_e = for_e.transpose(1, 2, 0, 3), list(for_e)
-        self.terms_for_g, self.for_g = for_g, list(for_g)
+
+
+class WeightGradients:
+    """``dL/dW<l>[i, j, p] = sum_n a<l-1>[n, i, p] * delta<l>[n, j, p]`` for every layer, added up in one go.
+
+    The products of every layer are kept side by side, sample by sample, so that each term of the sums
+    over samples is one block holding every layer's products (``w`` runs over ``W1``'s entries, then
+    ``W2``'s, ...), and one sum over ``n`` adds up all the gradients at once::
+
+        for_g[n][w, p]       the products of sample n, terms[l][n, i, j, p] = a<l-1>[n, i, p] * delta<l>[n, j, p]
+        total[w, p]          = sum_n for_g[n][w, p], seen layer by layer as grads[l][i, j, p]
+
+    Each number is the same sum as layer by layer, in the same order: only fewer NumPy calls add them.
+    """
+
+    def __init__(self, arch: Architecture, samples: int, population: int):
+        shapes = [arch.sizes[l - 1 : l + 1] for l in range(1, arch.n_layers + 1)]
+        ends = np.cumsum([0, *(n_in * n_out for n_in, n_out in shapes)])
+        memory = np.empty((samples, ends[-1], population))
+        self.for_g, self.total = list(memory), np.empty((ends[-1], population))
+        self.terms = [None] + [
+            memory[:, start:end].reshape(samples, *shape, population)
+            for start, end, shape in zip(ends, ends[1:], shapes)
+        ]
+        self.grads = [None] + [
+            self.total[start:end].reshape(*shape, population) for start, end, shape in zip(ends, ends[1:], shapes)
+        ]
+
+
+def weights_side_by_side(arch: Architecture, params: Params) -> Params:
+    """Every ``W<l>`` moved into one array ``W[w, p]``, laid out as ``WeightGradients.total`` (``w`` runs over
+    ``W1``'s entries, then ``W2``'s, ...), ``params[W<l>]`` becoming views of it.
+
+    Returns what an optimiser steps: ``{"W": W}`` and the biases, so that each of its operations updates
+    every layer's weights in one NumPy call (element by element, the same numbers); see ``Buffers.stepped``.
+    """
+    population = params[arch.weights[1]].shape[-1]
+    weights = np.concatenate([params[name].reshape(-1, population) for name in arch.weights[1:]])
+    start = 0
+    for name in arch.weights[1:]:
+        shape = params[name].shape
+        params[name] = weights[start : start + shape[0] * shape[1]].reshape(shape)
+        start += shape[0] * shape[1]
+    return {"W": weights, **{name: params[name] for name in arch.biases[1:] if name in params}}
 
 
 class Buffers:
@@ -137,11 +182,13 @@ class Buffers:
     write into it (NumPy's ``out=``) instead of allocating new arrays: the same operations on
     the same numbers, so the same bits, without the cost of fresh memory::
 
-        z[l], a[l]    (N, n_l, P)    weighted inputs and activations; a[0] is the input, set by ``forward``
-        delta[l]      (N, n_l, P)    dL/dz<l>
-        slope[l]      (N, n_l, P)    f_l'(a<l>)
-        products[l]   (N, n_{l-1}, n_l, P), see ``Products``
-        grads         dL/dW<l> (n_{l-1}, n_l, P) and dL/db<l> (1, n_l, P), by name
+        a[l]          (N, n_l, P)    activations; a[0] is the input, set by ``forward``
+        delta[l]      (N, n_l, P)    dL/dz<l>, written first with f_l'(a<l>) and then multiplied in place
+        products[l]   (N, n_{l-1}, n_l, P), see ``Products``; the weighted inputs z<l> are added up there
+        weight_grads  the products and sums of every dL/dW<l>, see ``WeightGradients``
+        grads         dL/dW<l> (n_{l-1}, n_l, P) (views of ``weight_grads``) and dL/db<l> (1, n_l, P), by name
+        stepped       the same gradients as an optimiser steps them: "W" (``weight_grads.total``) and dL/db<l>,
+                      beside the parameters of ``weights_side_by_side``
 
     and, made once too, the views that line ``a`` and ``delta`` up with ``terms[n, i, j, p]``:
     ``a_by_j[l] = a[l][:, :, None, :]`` (``a[n, i, 0, p]``) and ``delta_by_i[l] = delta[l][:, None, :, :]``.
@@ -153,39 +200,50 @@ class Buffers:
         def per_unit() -> list:
             return [None, *(np.empty((samples, arch.sizes[l], population)) for l in layers)]
 
-        self.z, self.a, self.delta, self.slope = per_unit(), per_unit(), per_unit(), per_unit()
+        self.a, self.delta = per_unit(), per_unit()
         self.a_by_j = [None if a is None else a[:, :, None, :] for a in self.a]
         self.delta_by_i = [None if delta is None else delta[:, None, :, :] for delta in self.delta]
         self.products = [None, *(Products(samples, *arch.sizes[l - 1 : l + 1], population) for l in layers)]
+        self.weight_grads = WeightGradients(arch, samples, population)
         self.grads: Params = {}
         for l in layers:
-            self.grads[f"W{l}"] = np.empty((*arch.sizes[l - 1 : l + 1], population))
+            self.grads[f"W{l}"] = self.weight_grads.grads[l]
             if arch.bias:
                 self.grads[f"b{l}"] = np.empty((1, arch.sizes[l], population))
+        self.stepped = {"W": self.weight_grads.total, **{name: g for name, g in self.grads.items() if name[0] == "b"}}
 
 
-def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, into ``out``; ``a_by_j`` is ``a[:, :, None, :]``."""
+def weighted_inputs(a_by_j: np.ndarray, W: np.ndarray, products: Products) -> np.ndarray:
+    """``z[n, j, p] = sum_i a[n, i, p] * W[i, j, p]``, in ``products.for_z[0]``; ``a_by_j`` is ``a[:, :, None, :]``."""
     if a_by_j.shape[1] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=out)
+        return np.einsum("nip,ijp->njp", a_by_j[:, :, 0], W, out=products.for_z[0])
     np.multiply(a_by_j, W, out=products.terms_for_z)  # all products in one pass
-    return sum_in_order(products.for_z, out=out)
+    return sum_in_order(products.for_z, out=products.for_z[0])
 
 
-def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``; ``delta_by_i`` is ``delta[:, None, :, :]``."""
+def errors_back(delta_by_i: np.ndarray, W: np.ndarray, products: Products) -> np.ndarray:
+    """``e[n, i, p] = sum_j delta[n, j, p] * W[i, j, p]``, in ``products.for_e[0]``; ``delta_by_i`` is
+    ``delta[:, None, :, :]``."""
     if delta_by_i.shape[2] > SEQUENTIAL_UP_TO:
-        return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=out)
+        return np.einsum("njp,ijp->nip", delta_by_i[:, 0], W, out=products.for_e[0])
     np.multiply(delta_by_i, W, out=products.terms_for_e)
-    return sum_in_order(products.for_e, out=out)
+    return sum_in_order(products.for_e, out=products.for_e[0])
 
 
-def weight_gradient(a_by_j: np.ndarray, delta_by_i: np.ndarray, products: Products, out: np.ndarray) -> np.ndarray:
-    """``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]``."""
+def weight_gradient_terms(a_by_j: np.ndarray, delta_by_i: np.ndarray, weight_grads: WeightGradients, l: int) -> None:
+    """The terms of ``g[i, j, p] = sum_n a[n, i, p] * delta[n, j, p]`` for layer ``l``; ``add_up`` adds them.
+
+    (Over more than ``SEQUENTIAL_UP_TO`` samples, ``np.einsum`` writes the sum itself.)"""
     if a_by_j.shape[0] > SEQUENTIAL_UP_TO:
-        return np.einsum("nip,njp->ijp", a_by_j[:, :, 0], delta_by_i[:, 0], out=out)
-    np.multiply(a_by_j, delta_by_i, out=products.terms_for_g)
-    return sum_in_order(products.for_g, out=out)
+        np.einsum("nip,njp->ijp", a_by_j[:, :, 0], delta_by_i[:, 0], out=weight_grads.grads[l])
+    else:
+        np.multiply(a_by_j, delta_by_i, out=weight_grads.terms[l])
+
+
+def add_up(weight_grads: WeightGradients) -> None:
+    """``g = sum_n for_g[n]`` for every layer at once (nothing to add when ``np.einsum`` did)."""
+    if len(weight_grads.for_g) <= SEQUENTIAL_UP_TO:
+        sum_in_order(weight_grads.for_g, out=weight_grads.total)
 
 
 def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers | None = None) -> list[np.ndarray]:
@@ -199,7 +257,7 @@ def forward(arch: Architecture, params: Params, X: np.ndarray, buffers: Buffers 
         buffers.a[0] = X[:, :, None] if X.ndim == 2 else X
         buffers.a_by_j[0] = buffers.a[0][:, :, None, :]
     for l, f in enumerate(arch.activations, start=1):
-        z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l], out=buffers.z[l])
+        z = weighted_inputs(buffers.a_by_j[l - 1], params[arch.weights[l]], buffers.products[l])
         if arch.bias:
             z += params[arch.biases[l]]
         f.forward(z, out=buffers.a[l])  # a<l> = f_l(z<l>)
@@ -222,13 +280,13 @@ def backward(
     delta = arch.activations[L - 1].derivative(activations[L], out=buffers.delta[L])
     np.multiply(dL_do, delta, out=delta)  # delta<L> = dL/da<L> * f_L'(a<L>)
     for l in range(L, 0, -1):
-        products = buffers.products[l]
-        weight_gradient(buffers.a_by_j[l - 1], buffers.delta_by_i[l], products, out=grads[arch.weights[l]])
+        weight_gradient_terms(buffers.a_by_j[l - 1], buffers.delta_by_i[l], buffers.weight_grads, l)
         if arch.bias:
             sum_in_order(list(delta), out=grads[arch.biases[l]][0])
         if l > 1:
             W = params[arch.weights[l]]
-            back = errors_back(buffers.delta_by_i[l], W, products, out=buffers.z[l - 1])  # z<l-1>: done with
-            slope = arch.activations[l - 2].derivative(activations[l - 1], out=buffers.slope[l - 1])
-            delta = np.multiply(back, slope, out=buffers.delta[l - 1])  # delta<l-1> = e * f_{l-1}'(a<l-1>)
+            e = errors_back(buffers.delta_by_i[l], W, buffers.products[l])
+            delta = arch.activations[l - 2].derivative(activations[l - 1], out=buffers.delta[l - 1])
+            np.multiply(e, delta, out=delta)  # delta<l-1> = e * f_{l-1}'(a<l-1>)
+    add_up(buffers.weight_grads)  # dL/dW<l> = sum_n a<l-1>[n] * delta<l>[n], every layer at once
     return grads

@@ -18,11 +18,13 @@ import numpy as np
 def sum_in_order(terms: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
     """``terms[0] + terms[1] + ...``, added one after the other in that order.
 
-    The total goes into ``out`` when it is given (an array the caller reuses), else into a new
-    array, never into one of the terms; but without ``out``, a single term is returned as it is.
+    The total goes into ``out`` when it is given: an array the caller reuses, or the first term
+    itself, whose memory then holds the running total (each term is read once, before it is
+    overwritten). Without ``out`` it goes into a new array. A single term is its own total: it is
+    returned as it is, unless ``out`` is another array.
     """
     if len(terms) == 1:
-        if out is None:
+        if out is None or out is terms[0]:
             return terms[0]
         np.copyto(out, terms[0])
         return out

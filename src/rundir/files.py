@@ -24,8 +24,9 @@ def write_file(path: Path, data: bytes, truncate: bool = True) -> None:
 
 def replace_file(path: Path, data: bytes) -> None:
     """``path`` holds ``data`` or, until ``data`` is all written, what it held before: never a part of it
-    (written beside it, then renamed over it: an interrupted or failed write leaves no half file)."""
-    partial = path.with_name(f".{path.name}.partial")
+    (written beside it, then renamed over it: an interrupted or failed write leaves no half file; two
+    processes writing it at once each write a file of their own, and the last rename wins)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         write_file(partial, data)
         os.replace(partial, path)

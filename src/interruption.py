@@ -22,6 +22,11 @@ def on_signal(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {_signalled}")
 
 
+def signalled() -> str | None:
+    """The name of the signal that asked this process to stop, if one did."""
+    return _signalled
+
+
 def stop_if_signalled() -> None:
     """Raise the ``KeyboardInterrupt`` of a signal that came, in case it was dropped where it arrived."""
     if _signalled is not None:

@@ -25,7 +25,7 @@ from hydra.errors import HydraException, MissingConfigException, OverrideParseEx
 from omegaconf.errors import OmegaConfBaseException
 
 from .errors import ConfigError, silence_stdout
-from .interruption import install, stop_if_signalled
+from .interruption import install, signalled, stop_if_signalled
 
 EXIT_USER_ERROR = 2
 
@@ -207,6 +207,8 @@ def cli(entry_point: Callable[[], object]) -> None:
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
         silence_stdout()  # no second error at exit
     except Exception as error:
+        if signalled() and not wants_traceback:  # code the signal stopped failed on its way out (OmegaConf,
+            _exit_interrupted(KeyboardInterrupt(f"signal {signalled()}"))  # mid-composition): the interruption
         paragraph = describe(error)
         if wants_traceback or paragraph is None:
             raise

@@ -282,6 +282,25 @@ def test_a_signal_at_any_moment_leaves_summaries_that_agree_with_their_metrics(t
     assert_summaries_agree_with_metrics(sweep_dir)
 
 
+def test_an_error_that_a_signal_caused_on_its_way_out_ends_as_the_interruption():
+    """A signal during Hydra's composition once surfaced as OmegaConf's AttributeError (its state left
+    half-updated by the KeyboardInterrupt) and a traceback: the command ends as interrupted instead."""
+    code = (
+        "import os, signal, time\n"
+        "from src.user_errors import cli\n"
+        "def entry_point():\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(5)\n"
+        "    except KeyboardInterrupt:\n"
+        "        raise AttributeError(\"'NoneType' object has no attribute '_invalidate_flags_cache'\")\n"
+        "cli(entry_point)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 143, done
+    assert "Interrupted (SIGTERM)" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_a_signal_that_arrives_inside_a_weakref_callback_is_not_lost():
     """Python drops an exception raised in a weak reference's callback; the signal still stops the
     process at the next check, and Python's "Exception ignored" traceback is not printed."""

@@ -77,8 +77,8 @@ def row_buffers(population: int) -> None:
     A multiply that broadcasts, such as ``a[n, i, 0, p] * W[i, j, p]`` into ``terms[n, i, j, p]``, cannot run as
     one loop over the memory; by default NumPy then copies its operands through buffers of 8,192 values to run
     longer loops. With buffers no longer than the rows, it runs row by row on the arrays themselves: the same
-    products, about 1.5 times as fast at P = 1,000 (12.1 -> 7.9 us for the products of W1, measured here). (It holds until the
-    enclosing ``np.errstate`` ends.)
+    products, about 1.5 times as fast at P = 1,000 (12.1 -> 7.9 us for the products of W1, measured here).
+    (It holds until the enclosing ``np.errstate`` ends.)
     """
     if population >= ROW_BUFFERS_FROM:
         np.setbufsize(min(np.getbufsize(), population // 16 * 16))  # NumPy's sizes are multiples of 16

@@ -27,6 +27,13 @@ def signalled() -> str | None:
     return _signalled
 
 
+def signal_name_and_exit_code(interruption: KeyboardInterrupt) -> tuple[str, int]:
+    """The signal that stopped the process (``on_signal``'s, or Ctrl-C's when Python raised it itself)
+    and the exit code a shell gives it: 128 + its number (130 for SIGINT, 143 for SIGTERM)."""
+    name = str(interruption).removeprefix("signal ") or "SIGINT"
+    return name, 128 + int(getattr(signal, name, signal.SIGINT))
+
+
 def stop_if_signalled() -> None:
     """Raise the ``KeyboardInterrupt`` of a signal that came, in case it was dropped where it arrived."""
     if _signalled is not None:

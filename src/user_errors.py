@@ -13,7 +13,6 @@ import difflib
 import logging
 import os
 import shlex
-import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from hydra.errors import HydraException, MissingConfigException, OverrideParseEx
 from omegaconf.errors import OmegaConfBaseException
 
 from .errors import ConfigError, silence_stdout
-from .interruption import install, signalled, stop_if_signalled
+from .interruption import install, signal_name_and_exit_code, signalled, stop_if_signalled
 
 EXIT_USER_ERROR = 2
 
@@ -148,8 +147,7 @@ def describe(error: BaseException) -> str | None:
 
 def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
     """End an interrupted entry point in one line, with the shell's code for the signal (130 or 143)."""
-    name = str(interruption).removeprefix("signal ") or "SIGINT"
-    number = getattr(signal, name, signal.SIGINT)
+    name, code = signal_name_and_exit_code(interruption)
     command = resume_command()
     then = (
         f"finish the sweep with:\n  {command}"
@@ -160,7 +158,7 @@ def _exit_interrupted(interruption: KeyboardInterrupt) -> None:
         f"\nInterrupted ({name}): the runs in progress are marked interrupted in their summary.json; {then}",
         file=sys.stderr,
     )
-    sys.exit(128 + int(number))
+    sys.exit(code)
 
 
 _sweep_dir: str | None = None  # the directory of the sweep this process runs, once it has begun

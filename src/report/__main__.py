@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
-from ..interruption import install
+from ..interruption import install, signal_name_and_exit_code
 from ..metrics import METRICS
 
 DESCRIPTION = """\
@@ -60,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {cannot_write('report', args.out, error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interruption:  # Ctrl-C or SIGTERM
-        name = str(interruption).removeprefix("signal ") or "SIGINT"
+        name, code = signal_name_and_exit_code(interruption)
         print(f"\nInterrupted ({name}): the report was not finished. Each of its files is whole: this report's, or "
               "the one before.", file=sys.stderr)  # fmt: skip
-        return 128 + int(getattr(signal, name, signal.SIGINT))
+        return code
     print(f"Report: {path}")
     return 0
 

@@ -44,14 +44,34 @@ def read_at_most(path: Path, limit: int | None = None) -> bytes:
     """
     fd = os.open(path, os.O_RDONLY)
     try:
-        size = os.fstat(fd).st_size
-        if size == 0:  # empty, or a file that does not know its size (in /proc): read until it ends
-            with open(fd, "rb", closefd=False) as file:
-                return file.read() if limit is None else file.read(limit + 1)
-        wanted = size if limit is None else min(size, limit) + 1
-        data = os.read(fd, wanted)
-        while len(data) < min(size, wanted) and (more := os.read(fd, wanted - len(data))):  # a short read
-            data += more
-        return data
+        return _read_from(fd, os.fstat(fd).st_size, limit)
     finally:
         os.close(fd)
+
+
+def read_first_and_last_lines(path: Path, each: int) -> bytes:
+    """A file's first line and its last whole lines, with the cut-off line after them if there is one,
+    joined: its first and last ``each`` bytes are read, not the lines between. A file of at most
+    ``2 * each`` bytes, or whose ends hold no newline, is read whole."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > 2 * each:
+            head, tail = os.pread(fd, each, 0), os.pread(fd, each, size - each)
+            if b"\n" in head and b"\n" in tail:
+                return head[: head.find(b"\n") + 1] + tail[tail.find(b"\n") + 1 :]
+        return _read_from(fd, size, None)  # pread leaves the offset at the start
+    finally:
+        os.close(fd)
+
+
+def _read_from(fd: int, size: int, limit: int | None) -> bytes:
+    """``read_at_most``'s read of the open file ``fd`` of ``size`` bytes."""
+    if size == 0:  # empty, or a file that does not know its size (in /proc): read until it ends
+        with open(fd, "rb", closefd=False) as file:
+            return file.read() if limit is None else file.read(limit + 1)
+    wanted = size if limit is None else min(size, limit) + 1
+    data = os.read(fd, wanted)
+    while len(data) < min(size, wanted) and (more := os.read(fd, wanted - len(data))):  # a short read
+        data += more
+    return data

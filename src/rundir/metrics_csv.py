@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..decimal_text import join_rows, table_rows
+from .files import read_first_and_last_lines
 from .layout import METRICS_FILE, Unreadable
 from .signals import signals_held
 
@@ -278,21 +279,7 @@ def read_ends(path: Path) -> bytes:
     """The header line and the last whole lines of ``metrics.csv`` (and a cut-off line after them, if
     any), as ``whole_lines`` and ``parse_last_row`` read them: what checking its end needs, without
     reading the rows between (a run of 10,000 epochs has 800 KB of them). A short file is read whole."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        size = os.fstat(descriptor).st_size
-        if size > 2 * ENDS_BYTES:
-            head = os.pread(descriptor, ENDS_BYTES, 0)
-            tail = os.pread(descriptor, ENDS_BYTES, size - ENDS_BYTES)
-            if b"\n" in head and b"\n" in tail:
-                return head[: head.find(b"\n") + 1] + tail[tail.find(b"\n") + 1 :]
-        os.lseek(descriptor, 0, os.SEEK_SET)
-        parts = []
-        while part := os.read(descriptor, max(size, 1 << 16)):
-            parts.append(part)
-        return b"".join(parts)
-    finally:
-        os.close(descriptor)
+    return read_first_and_last_lines(path, ENDS_BYTES)
 
 
 def columns_of(data: bytes) -> list[str]:
@@ -353,17 +340,23 @@ def _parse_large(data: bytes, columns: list[str], present: list[str]) -> np.ndar
     Only those columns are converted (a third of the cost of all five), so a malformed value in
     another column, or a row with more values than the header, is not seen here: what is read
     is checked (numbers, finite, epochs rising), and the last row whole (``parse_last_row``)."""
-    import io
-
-    import pandas as pd  # only readers of long curves need it
-
     if not present:
         return np.empty((data.count(b"\n") - 1, 0))
-    converted = sorted(columns.index(name) for name in present)  # pandas gives them in the file's order
     try:
-        table = pd.read_csv(io.BytesIO(data), engine="c", dtype="float64", usecols=converted).to_numpy()
-    except (ValueError, pd.errors.ParserError) as error:
+        return _columns_by_pandas(data, columns, present)
+    except ValueError as error:  # pandas' ParserError is one too
         raise Unreadable(f"{METRICS_FILE} has a malformed row ({str(error).splitlines()[0]})") from None
+
+
+def _columns_by_pandas(text: bytes, columns: list[str], present: list[str]) -> np.ndarray:
+    """The columns ``present`` (of the header's ``columns``) of every row of ``text``, in that order, converted
+    by pandas' C parser, and no other column. Raises ``ValueError`` for a value that is not a number."""
+    import io
+
+    import pandas as pd  # only readers of long or many curves need it
+
+    converted = sorted(columns.index(name) for name in present)  # pandas gives them in the file's order
+    table = pd.read_csv(io.BytesIO(text), engine="c", dtype="float64", usecols=converted).to_numpy()
     return table[:, [converted.index(columns.index(name)) for name in present]]
 
 
@@ -450,22 +443,16 @@ def parse_many(datas: list[bytes], wanted: list[str]) -> list[np.ndarray | Excep
 def _parse_batch(header: bytes, batch: list[tuple[int, int]], datas: list[bytes], wanted: list[str], results) -> None:
     """Parse the files ``batch`` ``(i, rows)`` of ``datas`` (same ``header``, plain rows) in one call; fill ``results``
     for those whose rows are all finite with epochs in order (the others are left for ``parse_rows``)."""
-    import io
-
-    import pandas as pd  # only readers of many curves need it
-
     columns = columns_of(header)
     present = [name for name in wanted if name in columns]
     if not present:
         return  # nothing to convert: parse_rows says what that means
-    converted = sorted(columns.index(name) for name in present)
     text = header + b"".join(memoryview(datas[i])[len(header) :] for i, _ in batch)
     try:
-        table = pd.read_csv(io.BytesIO(text), engine="c", dtype="float64", usecols=converted).to_numpy()
-    except (ValueError, pd.errors.ParserError):
+        table = _columns_by_pandas(text, columns, present)  # in the order of ``wanted``
+    except ValueError:
         return  # a field that is not a number: each file alone says which
     del text
-    table = table[:, [converted.index(columns.index(name)) for name in present]]  # the order of ``wanted``
     lengths = np.array([rows for _, rows in batch])
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     good = np.isfinite(table).all(axis=1)  # as ``_checked``: finite values, first column rising within a file
